@@ -1,0 +1,103 @@
+# pixpipe — one entry point: all, demo, test, bench, install, clean.
+#
+#   make                 build/pixpipe and build/plugins/<name>.so
+#   make SAN=1           the same with AddressSanitizer + UBSan, in build-san/
+#   make test [SAN=1]    the whole test suite
+#   make demo            the default pipeline on generated sample images
+#   make install PREFIX=/usr/local
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+PKGS    := vips yaml-0.1 jansson sqlite3
+SAN     ?=
+
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1
+else
+BUILD   ?= build
+SANFLAGS :=
+OPT     := -O2
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Icore $(PKG_CFLAGS) -MMD -MP
+LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+
+CORE_SRC := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/default_pipeline.o
+PLUGINS  := $(notdir $(wildcard plugins/*))
+PLUGIN_SO := $(PLUGINS:%=$(BUILD)/plugins/%.so)
+
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_PLUGIN_SRC := $(wildcard tests/plugins/*.c)
+TEST_PLUGIN_SO := $(TEST_PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/test-plugins/%.so)
+
+.PHONY: all demo test check-deps deps bench install clean
+all: $(BUILD)/pixpipe $(PLUGIN_SO)
+
+$(BUILD)/libpixcore.a: $(CORE_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/pixpipe: $(BUILD)/obj/core/main.o $(BUILD)/libpixcore.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -ldl -lpthread -lm
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The default pipeline is compiled into the binary, so `pixpipe run FILE`
+# works from any folder with nothing installed.
+$(BUILD)/gen/default_pipeline.c: pipelines/default.yaml scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh pix_default_pipeline $< > $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# One folder per plugin, one .so per plugin; plugins see only include/.
+.SECONDEXPANSION:
+$(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) include/pixpipe/pixpipe.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -fPIC -shared \
+	  -fvisibility=hidden -o $@ $(filter %.c,$^) $(PKG_LIBS) $(LDFLAGS_ALL)
+
+$(BUILD)/test-plugins/%.so: tests/plugins/%.c include/pixpipe/pixpipe.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
+
+$(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpixcore.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -ldl -lpthread -lm
+
+# Packages: `make deps` installs what is missing when run as root.
+deps:
+	@sh scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TEST_PLUGIN_SO)
+	PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) $(BUILD)/unit-tests $(TEST_ARGS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pixpipe/plugins \
+	  $(DESTDIR)$(PREFIX)/include/pixpipe $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines
+	install -m 755 $(BUILD)/pixpipe $(DESTDIR)$(PREFIX)/bin/pixpipe
+	install -m 755 $(PLUGIN_SO) $(DESTDIR)$(PREFIX)/lib/pixpipe/plugins/
+	install -m 644 include/pixpipe/*.h $(DESTDIR)$(PREFIX)/include/pixpipe/
+	install -m 644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines/
+
+clean:
+	rm -rf build build-san out
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,19 @@
+/* Error text recorded once, where the error happens, and passed up. */
+#ifndef PIX_CORE_ERR_H
+#define PIX_CORE_ERR_H
+
+#include <stdarg.h>
+#include <pixpipe/pixpipe.h>
+
+typedef struct pix_err {
+    char msg[2048];
+} pix_err;
+
+/* Sets err's message (err may be NULL).  Always returns -1, so callers can
+ * write `return pix_err_set(err, ...);`. */
+int pix_err_set(pix_err *err, const char *fmt, ...) PIX_PRINTF(2, 3);
+int pix_err_vset(pix_err *err, const char *fmt, va_list ap) PIX_PRINTF(2, 0);
+/* Prepends "prefix: " to the message already in err. */
+int pix_err_prefix(pix_err *err, const char *fmt, ...) PIX_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,67 @@
+/* The pipeline: parsed and validated once from YAML, then started (each
+ * plugin instance created) and shared read-only by every job. */
+#ifndef PIX_CORE_PIPELINE_H
+#define PIX_CORE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pixpipe/pixpipe.h>
+#include "err.h"
+#include "registry.h"
+
+/* One configured plugin: a stage of the list, or a storage / metadata
+ * backend.  Defined here, opaque to plugins. */
+struct pix_instance {
+    const pix_plugin *plugin; /* borrowed from the registry               */
+    char *label;              /* "stages[2] resize", "destination storage-fs" */
+    char *where;              /* "file:line:col" of its entry, for errors  */
+    void *config;             /* config_size bytes filled from options     */
+    void *state;              /* what create() returned                    */
+    bool created;             /* create() succeeded; destroy() is due      */
+    char *error;              /* message recorded by host->error()         */
+};
+
+typedef enum pix_fail_on {
+    PIX_FAIL_ON_NONE = 0, PIX_FAIL_ON_TRUNCATED, PIX_FAIL_ON_ERROR, PIX_FAIL_ON_WARNING,
+} pix_fail_on;
+
+typedef struct pix_pipeline {
+    char *path;                /* file it came from ("<embedded>/default.yaml") */
+    char *name;                /* `name:`; defaults to the file's stem        */
+
+    pix_instance *source;      /* storage; never NULL (default storage-fs)   */
+    char *source_bucket;       /* `bucket:`/`root:` of source; NULL when unset */
+    pix_instance *dest;        /* storage; never NULL (default storage-fs)   */
+    char *dest_bucket;         /* `bucket:`/`root:`; default "./out" for fs  */
+    char *key_template;        /* default "{dir}/{name}-{rendition}.{ext}"   */
+    pix_instance *metadata;    /* NULL when the pipeline has no `metadata:`  */
+
+    uint64_t max_input_bytes;  /* limits.max_input_bytes, default 50MB; 0 = none */
+    uint64_t max_pixels;       /* limits.max_pixels, default 100M; 0 = none */
+    pix_fail_on fail_on;       /* limits.fail_on, default error              */
+
+    char *output_rendition;    /* output.rendition, default "main"           */
+    char *output_format;       /* output.format: jpeg png webp avif source    */
+    pix_encode output;         /* output.* ; output.format points at output_format */
+
+    pix_instance **stages;     /* in order                                   */
+    size_t n_stages;
+} pix_pipeline;
+
+/* Parses and validates YAML text (path is used in messages only), resolving
+ * plugins through reg and filling each instance's config from its options.
+ * Creates no plugin state.  Every error cites path:line:column and what was
+ * expected.  Caller frees with pix_pipeline_free(); NULL with err on error. */
+pix_pipeline *pix_pipeline_parse(const char *path, const char *text, size_t len,
+                                 pix_registry *reg, pix_err *err);
+/* Reads the file, then pix_pipeline_parse(). */
+pix_pipeline *pix_pipeline_load(const char *path, pix_registry *reg, pix_err *err);
+
+/* Calls create() of every instance: source, destination, metadata, stages.
+ * On failure, err names the instance and where it is declared. */
+int pix_pipeline_start(pix_pipeline *p, const pix_host *host, pix_err *err);
+
+/* Destroys created instances, frees configs and everything else. NULL ok. */
+void pix_pipeline_free(pix_pipeline *p);
+
+#endif

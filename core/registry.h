@@ -1,0 +1,39 @@
+/* Finds plugins on the search path and loads them on demand with dlopen. */
+#ifndef PIX_CORE_REGISTRY_H
+#define PIX_CORE_REGISTRY_H
+
+#include <stddef.h>
+#include <pixpipe/pixpipe.h>
+#include "err.h"
+
+typedef struct pix_registry pix_registry;
+
+/* Builds the search path: the folders of PIXPIPE_PLUGIN_PATH (colon-
+ * separated) first, then `plugins/` beside the executable (build tree), then
+ * `../lib/pixpipe/plugins` from the executable (install prefix).  Scans the
+ * folders for <name>.so files but loads nothing yet.  Caller frees with
+ * pix_registry_free(). */
+pix_registry *pix_registry_new(void);
+/* Same with an explicit list of folders (tests). dirs is borrowed. */
+pix_registry *pix_registry_new_dirs(const char *const *dirs, size_t n_dirs);
+void pix_registry_free(pix_registry *reg);
+
+/* Loads (once) and returns the plugin called name (a file <name>.so).
+ * Returns a descriptor borrowed from the registry, or NULL with err saying
+ * why: unknown (listing the installed plugins) or refused (file and reason). */
+const pix_plugin *pix_registry_get(pix_registry *reg, const char *name, pix_err *err);
+
+/* Loads every plugin found.  Returns how many plugins were found (loaded or
+ * refused); for each index, pix_registry_at() tells which. */
+size_t pix_registry_load_all(pix_registry *reg);
+/* The i-th plugin found, in search order: name, file path, and the loaded
+ * descriptor or NULL with *refusal set.  Everything is borrowed. */
+void pix_registry_at(const pix_registry *reg, size_t i, const char **name, const char **path,
+                     const pix_plugin **plugin, const char **refusal);
+/* Names of all plugins found, comma-separated ("none" when empty).  Borrowed
+ * until the next call. */
+const char *pix_registry_names(pix_registry *reg);
+/* The search path, colon-separated.  Borrowed. */
+const char *pix_registry_path(const pix_registry *reg);
+
+#endif

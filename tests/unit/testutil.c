@@ -1,0 +1,254 @@
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+const char *tu_build(void)
+{
+    const char *b = getenv("PIXPIPE_BUILD");
+    return b && *b ? b : "build";
+}
+
+const char *tu_src(void)
+{
+    const char *s = getenv("PIXPIPE_SRC");
+    return s && *s ? s : ".";
+}
+
+const char *tu_pixpipe(void)
+{
+    static char path[4096];
+    if (!path[0])
+        snprintf(path, sizeof path, "%s/pixpipe", tu_build());
+    return path;
+}
+
+char *tu_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *tmpl = tu_strf("%s/pixpipe-test-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(tmpl)) {
+        free(tmpl);
+        return NULL;
+    }
+    return tmpl;
+}
+
+void tu_rmrf(const char *path)
+{
+    if (!path || !*path || strcmp(path, "/") == 0)
+        return;
+    char *cmd = tu_strf("rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", path);
+    free(cmd);
+}
+
+char *tu_strf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+char *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            buf = realloc(buf, cap);
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+int tu_write_file(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t w = fwrite(data, 1, len, f);
+    return fclose(f) == 0 && w == len ? 0 : -1;
+}
+
+int tu_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static char *slurp_fd(int fd)
+{
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            buf = realloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int tu_run(const char *cmd, char **out, char **err)
+{
+    /* Output goes through temp files so a chatty child can never block on
+     * a full pipe while we wait for it. */
+    char outp[] = "/tmp/pixpipe-out-XXXXXX", errp[] = "/tmp/pixpipe-err-XXXXXX";
+    int ofd = mkstemp(outp), efd = mkstemp(errp);
+    int status = -1;
+
+    if (ofd < 0 || efd < 0)
+        goto out;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    lseek(ofd, 0, SEEK_SET);
+    lseek(efd, 0, SEEK_SET);
+    if (out)
+        *out = slurp_fd(ofd);
+    if (err)
+        *err = slurp_fd(efd);
+out:
+    if (ofd >= 0) { close(ofd); unlink(outp); }
+    if (efd >= 0) { close(efd); unlink(errp); }
+    return status;
+}
+
+int tu_runf(char **out, char **err, const char *fmt, ...)
+{
+    va_list ap;
+    char *cmd = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&cmd, fmt, ap) < 0)
+        cmd = NULL;
+    va_end(ap);
+    if (!cmd)
+        return -1;
+    int rc = tu_run(cmd, out, err);
+    free(cmd);
+    return rc;
+}
+
+static void tu_vips_init(void)
+{
+    static int done;
+    if (!done) {
+        VIPS_INIT("pixpipe-tests");
+        done = 1;
+    }
+}
+
+int tu_make_image(const char *path, int w, int h)
+{
+    VipsImage *x = NULL, *y = NULL, *noise = NULL, *r = NULL, *g = NULL, *b = NULL;
+    VipsImage *rgb = NULL, *u8 = NULL, *srgb = NULL;
+    int rc = -1;
+
+    tu_vips_init();
+    /* Smooth gradients plus gaussian noise compress like a photograph, so
+     * sizes and timings are realistic. */
+    if (vips_xyz(&x, w, h, NULL) || vips_extract_band(x, &y, 1, NULL))
+        goto out;
+    VipsImage *xb = NULL;
+    if (vips_extract_band(x, &xb, 0, NULL))
+        goto out;
+    g_object_unref(x);
+    x = xb;
+    if (vips_gaussnoise(&noise, w, h, "sigma", 12.0, "mean", 0.0, NULL))
+        goto out;
+    double sx = 255.0 / (w > 1 ? w - 1 : 1), sy = 255.0 / (h > 1 ? h - 1 : 1);
+    if (vips_linear1(x, &r, sx, 0.0, NULL) || vips_linear1(y, &g, sy, 0.0, NULL))
+        goto out;
+    VipsImage *sum = NULL, *half = NULL;
+    if (vips_add(x, y, &sum, NULL))
+        goto out;
+    if (vips_linear1(sum, &half, 255.0 / (double)(w + h), 0.0, NULL)) {
+        g_object_unref(sum);
+        goto out;
+    }
+    g_object_unref(sum);
+    b = half;
+    VipsImage *bands[3] = { r, g, b }, *joined = NULL, *noisy = NULL;
+    if (vips_bandjoin(bands, &joined, 3, NULL))
+        goto out;
+    if (vips_add(joined, noise, &noisy, NULL)) {
+        g_object_unref(joined);
+        goto out;
+    }
+    g_object_unref(joined);
+    rgb = noisy;
+    if (vips_cast(rgb, &u8, VIPS_FORMAT_UCHAR, NULL))
+        goto out;
+    if (vips_copy(u8, &srgb, "interpretation", VIPS_INTERPRETATION_sRGB, NULL))
+        goto out;
+    rc = vips_image_write_to_file(srgb, path, NULL) ? -1 : 0;
+out:
+    if (rc)
+        fprintf(stderr, "tu_make_image %s: %s\n", path, vips_error_buffer());
+    vips_error_clear();
+    VipsImage *all[] = { x, y, noise, r, g, b, rgb, u8, srgb };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i])
+            g_object_unref(all[i]);
+    return rc;
+}
+
+int tu_image_size(const char *path, int *w, int *h, int *bands)
+{
+    tu_vips_init();
+    VipsImage *im = vips_image_new_from_file(path, NULL);
+    if (!im) {
+        vips_error_clear();
+        return -1;
+    }
+    if (w) *w = vips_image_get_width(im);
+    if (h) *h = vips_image_get_height(im);
+    if (bands) *bands = vips_image_get_bands(im);
+    g_object_unref(im);
+    return 0;
+}

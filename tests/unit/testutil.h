@@ -1,0 +1,42 @@
+/* Helpers shared by the criterion tests: temp folders, running the pixpipe
+ * binary, writing files and making test images with libvips. */
+#ifndef PIX_TESTUTIL_H
+#define PIX_TESTUTIL_H
+
+#include <stddef.h>
+
+/* The build folder (PIXPIPE_BUILD, set by `make test`, else "build") and
+ * the source tree (PIXPIPE_SRC, else "."). Borrowed. */
+const char *tu_build(void);
+const char *tu_src(void);
+/* "<build>/pixpipe". Borrowed. */
+const char *tu_pixpipe(void);
+
+/* A new empty folder under $TMPDIR or /tmp.  Caller frees the string and
+ * may remove the folder with tu_rmrf(). */
+char *tu_tmpdir(void);
+void tu_rmrf(const char *path);
+
+/* Runs `sh -c cmd`, capturing stdout and stderr (each may be NULL to
+ * discard; caller frees).  Returns the exit status, or -1 on a signal. */
+int tu_run(const char *cmd, char **out, char **err);
+/* The same with printf formatting of cmd. */
+int tu_runf(char **out, char **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Writes / reads a whole file.  tu_read_file returns NULL when missing;
+ * caller frees; *len may be NULL. */
+int tu_write_file(const char *path, const char *data, size_t len);
+char *tu_read_file(const char *path, size_t *len);
+/* printf into a new string; caller frees. */
+char *tu_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes a photo-like w x h sRGB image (gradients plus noise) in the format
+ * the suffix of path selects (".jpg", ".png", ...).  Returns 0 or -1. */
+int tu_make_image(const char *path, int w, int h);
+/* Reads an image's width and height (and band count when bands != NULL). */
+int tu_image_size(const char *path, int *w, int *h, int *bands);
+
+/* True when the file exists. */
+int tu_exists(const char *path);
+
+#endif
