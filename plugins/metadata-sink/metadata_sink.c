@@ -96,9 +96,9 @@ static void sink_now_iso(char *buf, size_t size)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ts.tv_nsec / 1000000);
+             (int)(ts.tv_nsec / 1000000));
 }
 
 static const char *nz(const char *s)
@@ -147,7 +147,7 @@ static int sink_finish(void *state, pix_job *job, pix_status status)
     const pix_source *src = host->job_source(job);
     pix_record *rec = host->job_record(job);
     const char *reason = NULL;
-    char now[40];
+    char now[64];
 
     host->rec_set_str(rec, "pipeline", nz(host->job_pipeline_name(job)));
     host->rec_set_str(rec, "source_bucket", nz(src->bucket));
