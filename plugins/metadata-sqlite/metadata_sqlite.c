@@ -1,0 +1,308 @@
+/*
+ * metadata-sqlite: stores one row per source object in a SQLite file, the
+ * local twin of metadata-dynamodb.  A job's record (as laid out by
+ * metadata-sink) is upserted by (source_bucket, source_key): processing an
+ * object again replaces its row.
+ *
+ * Schema (table name from the `table` option):
+ *
+ *   CREATE TABLE IF NOT EXISTS images (
+ *     source_bucket TEXT NOT NULL,
+ *     source_key    TEXT NOT NULL,
+ *     pipeline      TEXT,
+ *     status        TEXT NOT NULL,     -- 'ok' | 'failed' | 'skipped'
+ *     error         TEXT,              -- why, when not ok
+ *     format        TEXT,              -- source format: 'jpeg', 'png', ...
+ *     width         INTEGER,           -- source dimensions
+ *     height        INTEGER,
+ *     source_bytes  INTEGER,
+ *     renditions    INTEGER,           -- stored renditions
+ *     record        TEXT NOT NULL,     -- the whole record as JSON
+ *     updated_at    TEXT NOT NULL,     -- UTC ISO-8601 with ms
+ *     PRIMARY KEY (source_bucket, source_key)
+ *   );
+ *
+ * Columns come from the record's top-level keys of the same name; a record
+ * without source_bucket/source_key/status (no metadata-sink in the pipeline)
+ * falls back to the job's source and status.  The ABI has no getter for a
+ * list's length, so `renditions` is counted by SQLite's JSON functions from
+ * the record's "renditions" list.
+ *
+ * Options:
+ *   path            (string, default ./out/metadata.db)  the database file;
+ *                   missing folders are created.
+ *   table           (string, default images)  an identifier [A-Za-z_][A-Za-z0-9_]*.
+ *   busy_timeout_ms (int, default 5000)  how long a write waits for another
+ *                   process holding the database lock.
+ *
+ * One connection (opened SQLITE_OPEN_FULLMUTEX, WAL journal) and one prepared
+ * statement are shared by all jobs; a mutex serialises its bind/step/reset.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include <pixpipe/pixpipe.h>
+
+typedef struct sql_config {
+    char *path;
+    char *table;
+    int64_t busy_timeout_ms;
+} sql_config;
+
+typedef struct sql_state {
+    const pix_host *host;
+    char *path; /* copy, for error messages */
+    sqlite3 *db;
+    sqlite3_stmt *upsert;
+    pthread_mutex_t lock; /* guards upsert */
+} sql_state;
+
+static const pix_option sql_options[] = {
+    { .name = "path", .type = PIX_OPT_STRING, .offset = offsetof(sql_config, path),
+      .def = "./out/metadata.db", .min = 1, .max = 4096,
+      .doc = "SQLite database file; it and its folders are created when missing." },
+    { .name = "table", .type = PIX_OPT_STRING, .offset = offsetof(sql_config, table),
+      .def = "images", .min = 1, .max = 128,
+      .doc = "Table holding one row per source object; letters, digits and '_' only." },
+    { .name = "busy_timeout_ms", .type = PIX_OPT_INT,
+      .offset = offsetof(sql_config, busy_timeout_ms), .def = "5000", .min = 0,
+      .max = 3600000,
+      .doc = "Milliseconds a write waits while another process holds the database lock." },
+    { .name = NULL },
+};
+
+static bool sql_is_identifier(const char *s)
+{
+    if (!s || !((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+        return false;
+    for (s++; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+/* mkdir -p of the folder holding path. */
+static int sql_mkdirs_for(const pix_host *host, pix_instance *self, const char *path)
+{
+    char *dir = strdup(path);
+    int rc = -1;
+
+    if (!dir) {
+        host->error(self, "out of memory");
+        return -1;
+    }
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) {
+        rc = 0; /* the current folder, or the root */
+        goto out;
+    }
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+            host->error(self, "cannot create folder %s for the database: %s", dir,
+                        strerror(errno));
+            goto out;
+        }
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    rc = 0;
+out:
+    free(dir);
+    return rc;
+}
+
+static int sql_exec(sql_state *st, pix_instance *self, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        st->host->error(self, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void sql_destroy(void *state)
+{
+    sql_state *st = state;
+    if (!st)
+        return;
+    sqlite3_finalize(st->upsert);
+    sqlite3_close(st->db);
+    pthread_mutex_destroy(&st->lock);
+    free(st->path);
+    free(st);
+}
+
+static int sql_create(const pix_host *host, pix_instance *self, const void *config, void **state)
+{
+    const sql_config *cfg = config;
+    sql_state *st = NULL;
+    char *sql = NULL;
+    int rc = -1;
+
+    if (!cfg->path || !*cfg->path) {
+        host->error(self, "path: the database file must not be empty");
+        return -1;
+    }
+    if (!sql_is_identifier(cfg->table)) {
+        host->error(self, "table: '%s' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)",
+                    cfg->table ? cfg->table : "");
+        return -1;
+    }
+    st = calloc(1, sizeof *st);
+    if (!st || !(st->path = strdup(cfg->path))) {
+        host->error(self, "out of memory");
+        free(st);
+        return -1;
+    }
+    st->host = host;
+    pthread_mutex_init(&st->lock, NULL);
+    if (sql_mkdirs_for(host, self, cfg->path) != 0)
+        goto out;
+    int orc = sqlite3_open_v2(cfg->path, &st->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                              NULL);
+    if (orc != SQLITE_OK) {
+        host->error(self, "cannot open %s: %s", cfg->path,
+                    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(orc));
+        goto out;
+    }
+    /* Set the timeout first so that switching to WAL also waits for a
+     * concurrent pixpipe process instead of failing at once. */
+    sqlite3_busy_timeout(st->db, (int)cfg->busy_timeout_ms);
+    if (sql_exec(st, self, "PRAGMA journal_mode=WAL") != 0)
+        goto out;
+    sql = sqlite3_mprintf("CREATE TABLE IF NOT EXISTS \"%w\" ("
+                          "source_bucket TEXT NOT NULL, source_key TEXT NOT NULL, "
+                          "pipeline TEXT, status TEXT NOT NULL, error TEXT, format TEXT, "
+                          "width INTEGER, height INTEGER, source_bytes INTEGER, "
+                          "renditions INTEGER, record TEXT NOT NULL, updated_at TEXT NOT NULL, "
+                          "PRIMARY KEY (source_bucket, source_key))",
+                          cfg->table);
+    if (!sql || sql_exec(st, self, sql) != 0)
+        goto out;
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf(
+        "INSERT INTO \"%w\" (source_bucket, source_key, pipeline, status, error, format, "
+        "width, height, source_bytes, renditions, record, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "COALESCE(json_array_length(?10, '$.renditions'), 0), ?10, "
+        "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now')) "
+        "ON CONFLICT (source_bucket, source_key) DO UPDATE SET "
+        "pipeline = excluded.pipeline, status = excluded.status, error = excluded.error, "
+        "format = excluded.format, width = excluded.width, height = excluded.height, "
+        "source_bytes = excluded.source_bytes, renditions = excluded.renditions, "
+        "record = excluded.record, updated_at = excluded.updated_at",
+        cfg->table);
+    if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &st->upsert, NULL) != SQLITE_OK) {
+        host->error(self, "%s: cannot prepare the upsert into %s: %s", cfg->path, cfg->table,
+                    sqlite3_errmsg(st->db));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_free(sql);
+    if (rc != 0) {
+        sql_destroy(st);
+        st = NULL;
+    }
+    *state = st;
+    return rc;
+}
+
+/* Binds the record's string `key` to parameter i, else fallback, else NULL. */
+static int sql_bind_str(const pix_host *host, sqlite3_stmt *stmt, int i, const pix_record *rec,
+                        const char *key, const char *fallback)
+{
+    const char *v = NULL;
+    if (host->rec_get_str(rec, key, &v) != 0)
+        v = fallback;
+    return v ? sqlite3_bind_text(stmt, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i);
+}
+
+static int sql_bind_int(const pix_host *host, sqlite3_stmt *stmt, int i, const pix_record *rec,
+                        const char *key)
+{
+    int64_t v = 0;
+    if (host->rec_get_int(rec, key, &v) != 0)
+        return sqlite3_bind_null(stmt, i);
+    return sqlite3_bind_int64(stmt, i, v);
+}
+
+static const char *sql_status_name(pix_status s)
+{
+    return s == PIX_JOB_OK ? "ok" : s == PIX_JOB_SKIPPED ? "skipped" : "failed";
+}
+
+static int sql_put(void *state, pix_job *job, const pix_record *rec)
+{
+    sql_state *st = state;
+    const pix_host *host = st->host;
+    const pix_source *src = host->job_source(job);
+    const char *reason = NULL;
+    const char *status = sql_status_name(host->job_status(job, &reason));
+    sqlite3_stmt *stmt = st->upsert;
+    char *json = host->rec_to_json(rec);
+    int rc = -1;
+
+    if (!json) {
+        host->job_error(job, "%s: cannot serialise the record", st->path);
+        return -1;
+    }
+    pthread_mutex_lock(&st->lock);
+    if (sql_bind_str(host, stmt, 1, rec, "source_bucket", src ? src->bucket : NULL) ||
+        sql_bind_str(host, stmt, 2, rec, "source_key", src ? src->key : NULL) ||
+        sql_bind_str(host, stmt, 3, rec, "pipeline", host->job_pipeline_name(job)) ||
+        sql_bind_str(host, stmt, 4, rec, "status", status) ||
+        sql_bind_str(host, stmt, 5, rec, "error", NULL) ||
+        sql_bind_str(host, stmt, 6, rec, "format", NULL) ||
+        sql_bind_int(host, stmt, 7, rec, "width") ||
+        sql_bind_int(host, stmt, 8, rec, "height") ||
+        sql_bind_int(host, stmt, 9, rec, "source_bytes") ||
+        sqlite3_bind_text(stmt, 10, json, -1, SQLITE_STATIC)) {
+        host->job_error(job, "%s: cannot bind the row: %s", st->path, sqlite3_errmsg(st->db));
+        goto out;
+    }
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        host->job_error(job, "%s: cannot write the row for %s/%s: %s", st->path,
+                        src ? src->bucket : "?", src ? src->key : "?", sqlite3_errmsg(st->db));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt); /* json is freed below */
+    pthread_mutex_unlock(&st->lock);
+    free(json);
+    return rc;
+}
+
+static const pix_plugin metadata_sqlite = {
+    PIX_PLUGIN_HEADER,
+    .kind = PIX_KIND_METADATA,
+    .name = "metadata-sqlite",
+    .version = "1.0.0",
+    .summary = "One row per source object in a SQLite file, upserted by bucket and key",
+    .options = sql_options,
+    .config_size = sizeof(sql_config),
+    .create = sql_create,
+    .destroy = sql_destroy,
+    .ops.metadata = { .put = sql_put },
+};
+
+PIX_PLUGIN_EXPORT(metadata_sqlite)
