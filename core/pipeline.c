@@ -1,0 +1,525 @@
+/* The pipeline loader: YAML text -> validated pix_pipeline.  Sections are
+ * read in a fixed order (name, source, destination, metadata, limits,
+ * output, stages) whatever their order in the file, and the first error
+ * stops the load.  Plugin options and the pipeline's own limits/output go
+ * through the same validator (optfill.c), so their errors read the same. */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "optfill.h"
+#include "options.h"
+#include "suggest.h"
+#include "yaml_tree.h"
+
+static const char *const top_keys[] = {"name",   "source", "destination", "metadata",
+                                       "limits", "output", "stages",      NULL};
+
+typedef struct loader {
+    const char *path;
+    pix_registry *reg;
+    pix_err *err;
+    pix_pipeline *p;
+} loader;
+
+/* ---------------------------------------------------- limits and output */
+
+typedef struct limits_cfg {
+    uint64_t max_input_bytes, max_pixels;
+    int fail_on;
+} limits_cfg;
+
+static const char *const fail_on_choices[] = {"none", "truncated", "error", "warning", NULL};
+
+static const pix_option limits_table[] = {
+    {"max_input_bytes", PIX_OPT_SIZE, 0, offsetof(limits_cfg, max_input_bytes), "50MB", 0, 0,
+     NULL, "Largest source object read, in bytes; 0 for no limit."},
+    {"max_pixels", PIX_OPT_SIZE, 0, offsetof(limits_cfg, max_pixels), "100M", 0, 0, NULL,
+     "Largest source image decoded, width x height; 0 for no limit."},
+    {"fail_on", PIX_OPT_ENUM, 0, offsetof(limits_cfg, fail_on), "error", 0, 0, fail_on_choices,
+     "Which decoder complaints fail the job."},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL},
+};
+
+typedef struct output_cfg {
+    char *rendition;
+    int format;
+    int64_t quality, effort;
+    bool lossless, progressive, keep_metadata;
+} output_cfg;
+
+static const char *const format_choices[] = {"jpeg", "png", "webp", "avif", "source", NULL};
+
+static const pix_option output_table[] = {
+    {"rendition", PIX_OPT_STRING, 0, offsetof(output_cfg, rendition), "main", 1, 128, NULL,
+     "Name of the rendition made from the working image at the end."},
+    {"format", PIX_OPT_ENUM, 0, offsetof(output_cfg, format), "source", 0, 0, format_choices,
+     "Encoding of that rendition; source keeps the source's format."},
+    {"quality", PIX_OPT_INT, 0, offsetof(output_cfg, quality), "0", 0, 100, NULL,
+     "Encoder quality 1..100; 0 for the format's default."},
+    {"lossless", PIX_OPT_BOOL, 0, offsetof(output_cfg, lossless), "false", 0, 0, NULL,
+     "Lossless WebP / AVIF."},
+    {"effort", PIX_OPT_INT, 0, offsetof(output_cfg, effort), "-1", -1, 10, NULL,
+     "PNG compression or WebP/AVIF effort; -1 for the default."},
+    {"progressive", PIX_OPT_BOOL, 0, offsetof(output_cfg, progressive), "false", 0, 0, NULL,
+     "Progressive JPEG, interlaced PNG."},
+    {"keep_metadata", PIX_OPT_BOOL, 0, offsetof(output_cfg, keep_metadata), "true", 0, 0, NULL,
+     "Keep metadata blocks that earlier stages left."},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL},
+};
+
+static int load_limits(loader *ld, const pix_ynode *root)
+{
+    const pix_ypair *pr = pix_ymap_pair(root, "limits");
+    pix_optsection fc = {ld->path, "limits", pr ? pr->key->line : root->line,
+                         pr ? pr->key->col : root->col, NULL};
+    limits_cfg cfg = {0};
+
+    if (pix_optfill(&fc, limits_table, pr ? pr->val : NULL, &cfg, ld->err) < 0)
+        return -1;
+    ld->p->max_input_bytes = cfg.max_input_bytes;
+    ld->p->max_pixels = cfg.max_pixels;
+    ld->p->fail_on = (pix_fail_on)cfg.fail_on;
+    return 0;
+}
+
+static int load_output(loader *ld, const pix_ynode *root)
+{
+    const pix_ypair *pr = pix_ymap_pair(root, "output");
+    pix_optsection fc = {ld->path, "output", pr ? pr->key->line : root->line,
+                         pr ? pr->key->col : root->col, NULL};
+    output_cfg cfg = {0};
+    int rc = -1;
+
+    if (pix_optfill(&fc, output_table, pr ? pr->val : NULL, &cfg, ld->err) < 0)
+        goto out;
+    ld->p->output_format = strdup(format_choices[cfg.format]);
+    if (!ld->p->output_format) {
+        pix_err_set(ld->err, "out of memory");
+        goto out;
+    }
+    ld->p->output_rendition = cfg.rendition; /* taken over */
+    cfg.rendition = NULL;
+    ld->p->output = (pix_encode){
+        .format = ld->p->output_format,
+        .quality = (int)cfg.quality,
+        .lossless = cfg.lossless,
+        .effort = (int)cfg.effort,
+        .progressive = cfg.progressive,
+        .keep_metadata = cfg.keep_metadata,
+    };
+    rc = 0;
+out:
+    pix_config_free(output_table, &cfg);
+    return rc;
+}
+
+/* ---------------------------------------------------------- instances */
+
+static const char *kind_name(pix_kind kind)
+{
+    switch (kind) {
+    case PIX_KIND_STAGE: return "a stage";
+    case PIX_KIND_STORAGE: return "a storage plugin";
+    case PIX_KIND_METADATA: return "a metadata backend";
+    }
+    return "of an unknown kind";
+}
+
+/* Finds plugin name (prefixed with prefix unless it already is) and checks
+ * its kind.  at is the node naming it; context starts the message. */
+static const pix_plugin *resolve(loader *ld, const char *name, const char *prefix,
+                                 pix_kind kind, const pix_ynode *at, const char *context)
+{
+    char full[256];
+    const pix_plugin *pl;
+    pix_err rerr = {{0}};
+
+    if (prefix && strncmp(name, prefix, strlen(prefix)) != 0)
+        snprintf(full, sizeof full, "%s%s", prefix, name);
+    else
+        snprintf(full, sizeof full, "%s", name);
+    pl = pix_registry_get(ld->reg, full, &rerr);
+    if (!pl) {
+        pix_err_set(ld->err, "%s:%d:%d: %s: %s", ld->path, at->line, at->col, context, rerr.msg);
+        return NULL;
+    }
+    if (pl->kind != kind) {
+        pix_err_set(ld->err, "%s:%d:%d: %s: '%s' is %s, not %s", ld->path, at->line, at->col,
+                    context, full, kind_name(pl->kind), kind_name(kind));
+        return NULL;
+    }
+    return pl;
+}
+
+static void instance_free(pix_instance *in)
+{
+    if (!in)
+        return;
+    if (in->created && in->plugin->destroy)
+        in->plugin->destroy(in->state);
+    if (in->config)
+        pix_config_free(in->plugin->options, in->config);
+    free(in->config);
+    free(in->label);
+    free(in->where);
+    free(in->error);
+    free(in);
+}
+
+/* Makes the instance and fills its config from opts (which may be NULL).
+ * *out is set as soon as the instance exists, so the pipeline owns it even
+ * when its options are rejected. */
+static int new_instance(loader *ld, const pix_plugin *pl, const char *label, const pix_ynode *at,
+                        const pix_ynode *opts, const char *const *extra, pix_instance **out)
+{
+    pix_instance *in = calloc(1, sizeof *in);
+
+    if (!in)
+        return pix_err_set(ld->err, "out of memory");
+    *out = in;
+    in->plugin = pl;
+    in->label = strdup(label);
+    if (asprintf(&in->where, "%s:%d:%d", ld->path, at->line, at->col) < 0)
+        in->where = NULL;
+    in->config = calloc(1, pl->config_size ? pl->config_size : 1);
+    if (!in->label || !in->where || !in->config)
+        return pix_err_set(ld->err, "out of memory");
+    pix_optsection fc = {ld->path, label, at->line, at->col, extra};
+    return pix_optfill(&fc, pl->options, opts, in->config, ld->err);
+}
+
+/* A scalar that must hold a non-empty string. */
+static int want_string(loader *ld, const pix_ynode *val, const char *context, const char *key,
+                       const char *what, char **out)
+{
+    if (val->type != PIX_YSCALAR || val->null || !val->text[0])
+        return pix_err_set(ld->err, "%s:%d:%d: %s: %s: expected %s, got %s", ld->path, val->line,
+                           val->col, context, key, what,
+                           val->type == PIX_YSCALAR && !val->null ? "an empty string"
+                                                                  : pix_ynode_kind(val));
+    *out = strdup(val->text);
+    return *out ? 0 : pix_err_set(ld->err, "out of memory");
+}
+
+/* A section given as a mapping, or absent/null (then NULL). */
+static int want_section(loader *ld, const pix_ynode *root, const char *key, const char *example,
+                        const pix_ypair **out)
+{
+    const pix_ypair *pr = pix_ymap_pair(root, key);
+
+    *out = NULL;
+    if (!pr || (pr->val->type == PIX_YSCALAR && pr->val->null))
+        return 0;
+    if (pr->val->type != PIX_YMAP)
+        return pix_err_set(ld->err, "%s:%d:%d: %s: expected a mapping such as %s, got %s",
+                           ld->path, pr->val->line, pr->val->col, key, example,
+                           pix_ynode_kind(pr->val));
+    *out = pr;
+    return 0;
+}
+
+/* ------------------------------------------------ source / destination */
+
+static int load_storage(loader *ld, const pix_ynode *root, const char *section, bool is_dest,
+                        pix_instance **inst, char **bucket)
+{
+    static const char *const src_extra[] = {"storage", "bucket", "root", NULL};
+    static const char *const dst_extra[] = {"storage", "bucket", "root", "key", NULL};
+    const pix_ypair *pr;
+    const pix_ynode *map, *at, *sval, *bval, *rval;
+    char *name = NULL, label[320];
+    const pix_plugin *pl;
+    int rc = -1;
+
+    if (want_section(ld, root, section,
+                     is_dest ? "{ storage: fs, root: ./out }" : "{ storage: fs }", &pr) < 0)
+        return -1;
+    map = pr ? pr->val : NULL;
+    at = pr ? pr->key : root;
+    sval = pix_ymap_get(map, "storage");
+    if (sval && want_string(ld, sval, section, "storage", "a storage plugin name such as fs or s3",
+                            &name) < 0)
+        goto out;
+    if (!name && !(name = strdup("storage-fs"))) {
+        pix_err_set(ld->err, "out of memory");
+        goto out;
+    }
+    if (!(pl = resolve(ld, name, "storage-", PIX_KIND_STORAGE, sval ? sval : at, section)))
+        goto out;
+    snprintf(label, sizeof label, "%s %s", section, pl->name);
+    if (new_instance(ld, pl, label, sval ? sval : at, map, is_dest ? dst_extra : src_extra,
+                     inst) < 0)
+        goto out;
+
+    bval = pix_ymap_get(map, "bucket");
+    rval = pix_ymap_get(map, "root");
+    if (bval && rval) {
+        const pix_ypair *second = pix_ymap_pair(map, "root");
+        if (second < pix_ymap_pair(map, "bucket"))
+            second = pix_ymap_pair(map, "bucket");
+        pix_err_set(ld->err,
+                    "%s:%d:%d: %s: give 'bucket' or 'root', not both; they are synonyms",
+                    ld->path, second->key->line, second->key->col, section);
+        goto out;
+    }
+    if ((bval || rval) && want_string(ld, bval ? bval : rval, section, bval ? "bucket" : "root",
+                                      "a bucket name or folder", bucket) < 0)
+        goto out;
+    if (is_dest && !*bucket && !strcmp(pl->name, "storage-fs") && !(*bucket = strdup("./out"))) {
+        pix_err_set(ld->err, "out of memory");
+        goto out;
+    }
+    if (is_dest) {
+        const pix_ynode *kval = pix_ymap_get(map, "key");
+        if (kval && want_string(ld, kval, section, "key",
+                                "a key template such as \"{dir}/{name}-{rendition}.{ext}\"",
+                                &ld->p->key_template) < 0)
+            goto out;
+        if (!ld->p->key_template &&
+            !(ld->p->key_template = strdup("{dir}/{name}-{rendition}.{ext}"))) {
+            pix_err_set(ld->err, "out of memory");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(name);
+    return rc;
+}
+
+/* ------------------------------------------------------------ metadata */
+
+static int load_metadata(loader *ld, const pix_ynode *root)
+{
+    static const char *const extra[] = {"backend", NULL};
+    const pix_ypair *pr;
+    const pix_ynode *bval;
+    const pix_plugin *pl;
+    char *name = NULL, label[320];
+    int rc = -1;
+
+    if (want_section(ld, root, "metadata", "{ backend: sqlite, path: ./out/metadata.db }", &pr) <
+        0)
+        return -1;
+    if (!pr)
+        return 0;
+    bval = pix_ymap_get(pr->val, "backend");
+    if (!bval) {
+        pix_err_set(ld->err,
+                    "%s:%d:%d: metadata: missing 'backend'; expected a metadata backend such as "
+                    "sqlite or dynamodb",
+                    ld->path, pr->val->line, pr->val->col);
+        goto out;
+    }
+    if (want_string(ld, bval, "metadata", "backend", "a backend name such as sqlite", &name) < 0)
+        goto out;
+    if (!(pl = resolve(ld, name, "metadata-", PIX_KIND_METADATA, bval, "metadata")))
+        goto out;
+    snprintf(label, sizeof label, "metadata %s", pl->name);
+    rc = new_instance(ld, pl, label, bval, pr->val, extra, &ld->p->metadata);
+out:
+    free(name);
+    return rc;
+}
+
+/* -------------------------------------------------------------- stages */
+
+static int load_stage(loader *ld, size_t i, const pix_ynode *item)
+{
+    const pix_ynode *at = item, *opts = NULL;
+    const char *name;
+    const pix_plugin *pl;
+    char ctx[64], label[320];
+
+    snprintf(ctx, sizeof ctx, "stages[%zu]", i);
+    if (item->type == PIX_YMAP && item->n == 1) {
+        at = item->pairs[0].key;
+        name = at->text;
+        opts = item->pairs[0].val;
+        if (opts->type != PIX_YMAP && !(opts->type == PIX_YSCALAR && opts->null))
+            return pix_err_set(ld->err,
+                               "%s:%d:%d: %s %s: expected a mapping of options or nothing, got %s",
+                               ld->path, opts->line, opts->col, ctx, name, pix_ynode_kind(opts));
+    } else if (item->type == PIX_YMAP) {
+        /* Usually options written at the plugin's level instead of under it. */
+        return pix_err_set(ld->err,
+                           "%s:%d:%d: %s: expected one key, the plugin name, got %zu keys (%s, "
+                           "%s%s); indent the options under the plugin name",
+                           ld->path, item->line, item->col, ctx, item->n,
+                           item->n ? item->pairs[0].key->text : "",
+                           item->n > 1 ? item->pairs[1].key->text : "", item->n > 2 ? ", ..." : "");
+    } else if (item->type == PIX_YSCALAR && !item->null && item->text[0]) {
+        name = item->text;
+    } else {
+        return pix_err_set(ld->err,
+                           "%s:%d:%d: %s: expected a plugin name, optionally with a mapping of "
+                           "options (- resize: { width: 800 }), got %s",
+                           ld->path, item->line, item->col, ctx, pix_ynode_kind(item));
+    }
+    if (!(pl = resolve(ld, name, NULL, PIX_KIND_STAGE, at, ctx)))
+        return -1;
+    snprintf(label, sizeof label, "%s %s", ctx, pl->name);
+    return new_instance(ld, pl, label, at, opts, NULL, &ld->p->stages[i]);
+}
+
+static int load_stages(loader *ld, const pix_ynode *root)
+{
+    const pix_ynode *seq = pix_ymap_get(root, "stages");
+
+    if (!seq || (seq->type == PIX_YSCALAR && seq->null))
+        return 0;
+    if (seq->type != PIX_YSEQ)
+        return pix_err_set(ld->err,
+                           "%s:%d:%d: stages: expected a list of stages (- resize: {...}), got %s",
+                           ld->path, seq->line, seq->col, pix_ynode_kind(seq));
+    ld->p->stages = calloc(seq->n ? seq->n : 1, sizeof *ld->p->stages);
+    if (!ld->p->stages)
+        return pix_err_set(ld->err, "out of memory");
+    for (size_t i = 0; i < seq->n; i++) {
+        ld->p->n_stages = i + 1; /* counted before it can fail: freed with the pipeline */
+        if (load_stage(ld, i, seq->items[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------- name and top */
+
+static char *file_stem(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    size_t len;
+
+    base = base ? base + 1 : path;
+    len = strlen(base);
+    if (len > 5 && !strcmp(base + len - 5, ".yaml"))
+        len -= 5;
+    else if (len > 4 && !strcmp(base + len - 4, ".yml"))
+        len -= 4;
+    return strndup(base, len);
+}
+
+static int load_name(loader *ld, const pix_ynode *root)
+{
+    const pix_ynode *val = pix_ymap_get(root, "name");
+
+    if (val)
+        return want_string(ld, val, "pipeline", "name", "a pipeline name", &ld->p->name);
+    ld->p->name = file_stem(ld->path);
+    return ld->p->name ? 0 : pix_err_set(ld->err, "out of memory");
+}
+
+static int check_top(loader *ld, const pix_ynode *root)
+{
+    char list[256], hint[128];
+
+    if (!root)
+        return pix_err_set(ld->err, "%s:1:1: the pipeline file is empty; expected a mapping with "
+                                    "keys %s",
+                           ld->path, pix_join(top_keys, ", ", list, sizeof list));
+    if (root->type != PIX_YMAP)
+        return pix_err_set(ld->err, "%s:%d:%d: expected a mapping with keys %s, got %s",
+                           ld->path, root->line, root->col,
+                           pix_join(top_keys, ", ", list, sizeof list), pix_ynode_kind(root));
+    for (size_t i = 0; i < root->n; i++) {
+        const pix_ynode *key = root->pairs[i].key;
+        bool known = false;
+        for (size_t k = 0; top_keys[k]; k++)
+            known |= !strcmp(key->text, top_keys[k]);
+        if (!known)
+            return pix_err_set(ld->err, "%s:%d:%d: unknown top-level key '%s'%s; valid keys: %s",
+                               ld->path, key->line, key->col, key->text,
+                               pix_suggest_clause(key->text, top_keys, hint, sizeof hint),
+                               pix_join(top_keys, ", ", list, sizeof list));
+    }
+    return 0;
+}
+
+pix_pipeline *pix_pipeline_parse(const char *path, const char *text, size_t len,
+                                 pix_registry *reg, pix_err *err)
+{
+    pix_ynode *root = NULL;
+    pix_pipeline *p = calloc(1, sizeof *p);
+    loader ld = {path, reg, err, p};
+    int rc = -1;
+
+    if (!p || !(p->path = strdup(path))) {
+        pix_err_set(err, "out of memory");
+        goto out;
+    }
+    if (pix_ytree_parse(path, text, len, &root, err) < 0 || check_top(&ld, root) < 0 ||
+        load_name(&ld, root) < 0 ||
+        load_storage(&ld, root, "source", false, &p->source, &p->source_bucket) < 0 ||
+        load_storage(&ld, root, "destination", true, &p->dest, &p->dest_bucket) < 0 ||
+        load_metadata(&ld, root) < 0 || load_limits(&ld, root) < 0 ||
+        load_output(&ld, root) < 0 || load_stages(&ld, root) < 0)
+        goto out;
+    rc = 0;
+out:
+    pix_ynode_free(root);
+    if (rc < 0) {
+        pix_pipeline_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+pix_pipeline *pix_pipeline_load(const char *path, pix_registry *reg, pix_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    pix_pipeline *p = NULL;
+
+    if (!f) {
+        pix_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (len + 4096 > cap) {
+            char *t = realloc(text, cap = cap ? cap * 2 : 8192);
+            if (!t) {
+                pix_err_set(err, "%s: out of memory", path);
+                goto out;
+            }
+            text = t;
+        }
+        size_t n = fread(text + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        pix_err_set(err, "%s: cannot read: %s", path, strerror(errno));
+        goto out;
+    }
+    p = pix_pipeline_parse(path, text, len, reg, err);
+out:
+    free(text);
+    fclose(f);
+    return p;
+}
+
+void pix_pipeline_free(pix_pipeline *p)
+{
+    if (!p)
+        return;
+    /* Reverse of creation order, so a stage never outlives a backend. */
+    for (size_t i = p->n_stages; i-- > 0;)
+        instance_free(p->stages[i]);
+    free(p->stages);
+    instance_free(p->metadata);
+    instance_free(p->dest);
+    instance_free(p->source);
+    free(p->path);
+    free(p->name);
+    free(p->source_bucket);
+    free(p->dest_bucket);
+    free(p->key_template);
+    free(p->output_rendition);
+    free(p->output_format);
+    free(p);
+}
