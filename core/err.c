@@ -21,7 +21,7 @@ int pix_err_set(pix_err *err, const char *fmt, ...)
 
 int pix_err_prefix(pix_err *err, const char *fmt, ...)
 {
-    char prefix[512], old[sizeof err->msg];
+    char prefix[512];
     va_list ap;
 
     if (!err)
@@ -29,7 +29,39 @@ int pix_err_prefix(pix_err *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    /* shift the old message right, truncating its end if it must */
+    size_t plen = strlen(prefix) + 2, cap = sizeof err->msg - 1;
+    if (plen > cap)
+        plen = cap;
+    size_t olen = strnlen(err->msg, cap);
+    if (olen > cap - plen)
+        olen = cap - plen;
+    memmove(err->msg + plen, err->msg, olen);
+    memcpy(err->msg, prefix, plen - 2);
+    err->msg[plen - 2] = ':';
+    err->msg[plen - 1] = ' ';
+    err->msg[plen + olen] = '\0';
     return -1;
+}
+
+#include <vips/vips.h>
+
+char *pix_vips_error(char *buf, size_t size)
+{
+    const char *src = vips_error_buffer();
+    size_t n = 0;
+
+    for (; *src && n + 3 < size; src++) {
+        if (*src == '\n') {
+            if (src[1])
+                buf[n++] = ';', buf[n++] = ' ';
+        } else {
+            buf[n++] = *src;
+        }
+    }
+    buf[n] = '\0';
+    if (n == 0)
+        snprintf(buf, size, "unknown libvips error");
+    vips_error_clear();
+    return buf;
 }

@@ -16,4 +16,9 @@ int pix_err_vset(pix_err *err, const char *fmt, va_list ap) PIX_PRINTF(2, 0);
 /* Prepends "prefix: " to the message already in err. */
 int pix_err_prefix(pix_err *err, const char *fmt, ...) PIX_PRINTF(2, 3);
 
+
+
+/* libvips' error buffer as one line (newlines become "; ", the trailing one
+ * dropped), copied into buf; the buffer is then cleared.  Returns buf. */
+char *pix_vips_error(char *buf, size_t size);
 #endif

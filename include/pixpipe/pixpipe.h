@@ -147,6 +147,10 @@ typedef struct pix_source {
     int width, height;        /* from the header, before any stage         */
     int pages;                /* frames / pages in the file                */
     const char *sequencer;    /* S3 event sequencer, "" when none          */
+    const char *load_options; /* libvips loader options a stage must pass
+                                 when it decodes the source bytes itself,
+                                 e.g. "fail_on=error" (vips_thumbnail_buffer's
+                                 option_string)                             */
 } pix_source;
 
 /* How a rendition is encoded.  Strings are borrowed. */
@@ -296,6 +300,11 @@ struct pix_host {
     struct _VipsImage *(*job_image)(pix_job *job);
     /* Replaces the working image.  Steals the reference to img. */
     void (*job_set_image)(pix_job *job, struct _VipsImage *img);
+    /* The working image, made safe to read more than once: materialised in
+     * memory (once per job, at its current size) unless it already is.  Use
+     * it to derive a rendition while the working image stays in use, so the
+     * source is decoded once.  Borrowed, like job_image(). */
+    struct _VipsImage *(*job_image_shared)(pix_job *job);
     /* True while the working image is still the untouched source, i.e. the
      * stage may decode the source bytes itself with shrink-on-load. */
     bool (*job_image_is_source)(const pix_job *job);

@@ -1,0 +1,83 @@
+/* pixpipe plugins [NAME] */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "options.h"
+#include "registry.h"
+
+static const char *kind_name(pix_kind k)
+{
+    switch (k) {
+    case PIX_KIND_STAGE: return "stage";
+    case PIX_KIND_STORAGE: return "storage";
+    case PIX_KIND_METADATA: return "metadata";
+    }
+    return "?";
+}
+
+static void list_all(pix_registry *reg)
+{
+    size_t n = pix_registry_load_all(reg);
+    printf("%-18s %-9s %-8s %s\n", "NAME", "KIND", "VERSION", "SUMMARY");
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *path, *refusal;
+        const pix_plugin *pl;
+        pix_registry_at(reg, i, &name, &path, &pl, &refusal);
+        if (pl)
+            printf("%-18s %-9s %-8s %s\n", name, kind_name(pl->kind), pl->version, pl->summary);
+        else
+            printf("%-18s %-9s %-8s refused: %s: %s\n", name, "-", "-", path,
+                   refusal ? refusal : "?");
+    }
+    if (n == 0)
+        printf("(no plugins found; search path: %s)\n", pix_registry_path(reg));
+}
+
+static void show_one(const pix_plugin *pl)
+{
+    char desc[512];
+    printf("%s %s (%s plugin, ABI %u.%u)\n%s\n", pl->name, pl->version, kind_name(pl->kind),
+           pl->abi_major, pl->abi_minor, pl->summary);
+    if (pl->kind == PIX_KIND_STAGE && pl->ops.stage.finish)
+        printf("Runs a finish step after the renditions are stored, for every job.\n");
+    if (!pl->options || !pl->options[0].name) {
+        printf("\nNo options.\n");
+        return;
+    }
+    printf("\nOptions:\n");
+    for (const pix_option *o = pl->options; o->name; o++) {
+        pix_option_describe(o, desc, sizeof desc);
+        printf("  %-16s %s%s%s\n", o->name, desc, o->flags & PIX_OPT_REQUIRED ? ", required" : "",
+               o->flags & PIX_OPT_SECRET ? ", secret" : "");
+        if (o->doc)
+            printf("  %-16s %s\n", "", o->doc);
+    }
+}
+
+int pix_cmd_plugins(int argc, char **argv)
+{
+    pix_registry *reg = pix_registry_new();
+    pix_err err;
+    int status = 0;
+
+    if (!reg) {
+        fputs("pixpipe: out of memory\n", stderr);
+        return 2;
+    }
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        puts("usage: pixpipe plugins [NAME]");
+    } else if (argc > 1) {
+        const pix_plugin *pl = pix_registry_get(reg, argv[1], &err);
+        if (pl) {
+            show_one(pl);
+        } else {
+            fprintf(stderr, "pixpipe: %s\n", err.msg);
+            status = 2;
+        }
+    } else {
+        list_all(reg);
+    }
+    pix_registry_free(reg);
+    return status;
+}

@@ -1,0 +1,146 @@
+#include "inputs.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "paths.h"
+
+static int push(pix_inputs *in, const char *bucket, const char *key, const char *display,
+                bool from_folder)
+{
+    if (in->n == in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 64;
+        pix_input *items = realloc(in->items, cap * sizeof *items);
+        if (!items)
+            return -1;
+        in->items = items;
+        in->cap = cap;
+    }
+    pix_input *it = &in->items[in->n];
+    it->bucket = strdup(bucket);
+    it->key = strdup(key);
+    it->display = strdup(display);
+    it->from_folder = from_folder;
+    if (!it->bucket || !it->key || !it->display) {
+        free(it->bucket);
+        free(it->key);
+        free(it->display);
+        return -1;
+    }
+    in->n++;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks root/rel in name order so runs are reproducible. */
+static int walk(pix_inputs *in, const char *root, const char *rel, const char *shown,
+                const char *exclude, pix_err *err)
+{
+    char *dir = rel[0] ? pix_path_join(root, rel) : strdup(root);
+    DIR *d = dir ? opendir(dir) : NULL;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1;
+
+    if (!d) {
+        pix_err_set(err, "cannot read folder %s", dir ? dir : root);
+        goto out;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn)
+                goto out;
+            names = nn;
+        }
+        if (!(names[n] = strdup(de->d_name)))
+            goto out;
+        n++;
+    }
+    qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; i < n; i++) {
+        char *path = pix_path_join(dir, names[i]);
+        char *key = rel[0] ? pix_path_join(rel, names[i]) : strdup(names[i]);
+        char *display = pix_path_join(shown, key ? key : "");
+        struct stat st;
+        int r = 0;
+        if (!path || !key || !display)
+            r = -1;
+        else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            char real[PATH_MAX];
+            if (!(exclude && realpath(path, real) && strcmp(real, exclude) == 0))
+                r = walk(in, root, key, shown, exclude, err);
+        } else if (push(in, root, key, display, true) < 0) {
+            r = -1;
+        }
+        free(path);
+        free(key);
+        free(display);
+        if (r < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(dir);
+    return rc;
+}
+
+int pix_inputs_add(pix_inputs *in, const char *arg, const char *exclude, pix_err *err)
+{
+    struct stat st;
+    char real[PATH_MAX];
+
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (!realpath(arg, real))
+            return pix_err_set(err, "cannot resolve folder %s", arg);
+        return walk(in, real, "", arg, exclude, err);
+    }
+    /* A file: its folder is the bucket, its name the key. */
+    char *copy = strdup(arg);
+    if (!copy)
+        return pix_err_set(err, "out of memory");
+    char *slash = strrchr(copy, '/');
+    const char *name = slash ? slash + 1 : copy;
+    const char *folder = ".";
+    if (slash == copy)
+        folder = "/";
+    else if (slash) {
+        *slash = '\0';
+        folder = copy;
+    }
+    int rc;
+    if (!*name)
+        rc = pix_err_set(err, "%s: not a file name", arg);
+    else
+        rc = push(in, realpath(folder, real) ? real : folder, name, arg, false) < 0
+                 ? pix_err_set(err, "out of memory") : 0;
+    free(copy);
+    return rc;
+}
+
+void pix_inputs_free(pix_inputs *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        free(in->items[i].bucket);
+        free(in->items[i].key);
+        free(in->items[i].display);
+    }
+    free(in->items);
+    memset(in, 0, sizeof *in);
+}

@@ -1,0 +1,370 @@
+/*
+ * One job: the path of one source object through the pipeline.
+ *
+ *   fetch -> limits (bytes) -> detect -> header -> limits (pixels)
+ *     -> stages in order -> output rendition -> encode -> store -> finish
+ *
+ * The first error recorded ends the job as failed; the finish callbacks
+ * still run so that a metadata sink can record the failure.
+ */
+#include "job.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "encode.h"
+#include "keys.h"
+#include "record.h"
+
+double pix_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+pix_job *pix_job_new(const pix_pipeline *p, const char *bucket, const char *key)
+{
+    pix_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return NULL;
+    job->pipeline = p;
+    job->bucket = strdup(bucket ? bucket : "");
+    job->key = strdup(key ? key : "");
+    job->sequencer = strdup("");
+    job->record = pix_record_new();
+    if (!job->bucket || !job->key || !job->sequencer || !job->record) {
+        pix_job_free(job);
+        return NULL;
+    }
+    job->src.bucket = job->bucket;
+    job->src.key = job->key;
+    job->src.etag = job->etag;
+    job->src.content_type = job->content_type;
+    job->src.format = job->format;
+    job->src.sequencer = job->sequencer;
+    static const char *const fail_on[] = {
+        "fail_on=none", "fail_on=truncated", "fail_on=error", "fail_on=warning",
+    };
+    job->src.load_options = fail_on[p->fail_on <= PIX_FAIL_ON_WARNING ? p->fail_on : 2];
+    return job;
+}
+
+void pix_job_free(pix_job *job)
+{
+    if (!job)
+        return;
+    for (size_t i = 0; i < job->n_rend; i++) {
+        pix_job_rendition *r = &job->rend[i];
+        if (r->image)
+            g_object_unref(r->image);
+        g_free(r->data);
+        free(r->name);
+        free(r->key);
+    }
+    free(job->rend);
+    for (size_t i = 0; i < job->n_timings; i++)
+        free(job->timing_names[i]);
+    if (job->image)
+        g_object_unref(job->image);
+    pix_record_free(job->record);
+    free(job->bytes);
+    free(job->bucket);
+    free(job->key);
+    free(job->sequencer);
+    free(job->reason);
+    free(job);
+}
+
+void pix_job_failv(pix_job *job, const char *who, const char *fmt, va_list ap)
+{
+    char msg[2048];
+    if (job->status == PIX_JOB_FAILED)
+        return; /* the first error is the one that explains the failure */
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    free(job->reason);
+    job->reason = NULL;
+    if (asprintf(&job->reason, "%s%s%s", who ? who : "", who ? ": " : "", msg) < 0)
+        job->reason = NULL;
+    job->status = PIX_JOB_FAILED;
+}
+
+void pix_job_fail(pix_job *job, const char *who, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pix_job_failv(job, who, fmt, ap);
+    va_end(ap);
+}
+
+void pix_job_time(pix_job *job, const char *step, double ms)
+{
+    for (size_t i = 0; i < job->n_timings; i++)
+        if (strcmp(job->timing_names[i], step) == 0) {
+            job->timings[i].ms += ms;
+            return;
+        }
+    if (job->n_timings == PIX_MAX_TIMINGS)
+        return;
+    char *name = strdup(step);
+    if (!name)
+        return;
+    job->timing_names[job->n_timings] = name;
+    job->timings[job->n_timings].step = name;
+    job->timings[job->n_timings].ms = ms;
+    job->n_timings++;
+}
+
+int pix_job_add_rendition(pix_job *job, const char *name, VipsImage *img, const pix_encode *enc,
+                          pix_err *err)
+{
+    int rc = -1;
+
+    if (!img) {
+        pix_err_set(err, "rendition '%s' has no image", name ? name : "");
+        return -1;
+    }
+    if (!name || !*name || strchr(name, '/')) {
+        pix_err_set(err, "invalid rendition name '%s' (empty or with '/')", name ? name : "");
+        goto out;
+    }
+    for (size_t i = 0; i < job->n_rend; i++)
+        if (strcmp(job->rend[i].name, name) == 0) {
+            pix_err_set(err, "two renditions are named '%s'", name);
+            goto out;
+        }
+    const char *format = enc && enc->format ? enc->format : "source";
+    if (strlen(format) >= sizeof job->rend->enc_format) {
+        pix_err_set(err, "rendition '%s': unknown format '%s'", name, format);
+        goto out;
+    }
+    pix_job_rendition *grown = realloc(job->rend, (job->n_rend + 1) * sizeof *grown);
+    if (!grown) {
+        pix_err_set(err, "out of memory");
+        goto out;
+    }
+    job->rend = grown;
+    pix_job_rendition *r = &job->rend[job->n_rend];
+    memset(r, 0, sizeof *r);
+    r->name = strdup(name);
+    if (!r->name) {
+        pix_err_set(err, "out of memory");
+        goto out;
+    }
+    if (enc)
+        r->enc = *enc;
+    else
+        r->enc.effort = -1;
+    snprintf(r->enc_format, sizeof r->enc_format, "%s", format);
+    r->enc.format = r->enc_format;
+    r->image = img;
+    img = NULL;
+    r->pub.name = r->name;
+    r->pub.key = "";
+    r->pub.format = r->format;
+    job->n_rend++;
+    rc = 0;
+out:
+    if (img)
+        g_object_unref(img);
+    return rc;
+}
+
+static void fetch(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    const pix_instance *src = p->source;
+    pix_bytes b = { 0 };
+    pix_object_info info = { 0 };
+
+    job->actor = src;
+    double t0 = pix_now_ms();
+    int rc = src->plugin->ops.storage.get(src->state, job, job->bucket, job->key,
+                                          p->max_input_bytes, &b, &info);
+    pix_job_time(job, "fetch", pix_now_ms() - t0);
+    job->actor = NULL;
+    if (rc < 0) {
+        free(b.data);
+        pix_job_fail(job, src->plugin->name, "cannot read '%s' (no reason given)", job->key);
+        return;
+    }
+    job->bytes = b.data;
+    job->len = b.len;
+    job->src.size = b.len;
+    snprintf(job->etag, sizeof job->etag, "%s", info.etag);
+    snprintf(job->content_type, sizeof job->content_type, "%s", info.content_type);
+    if (p->max_input_bytes && b.len > p->max_input_bytes)
+        pix_job_fail(job, NULL, "is %zu bytes, over limits.max_input_bytes (%" PRIu64 " bytes)",
+                     b.len, p->max_input_bytes);
+    else if (info.written_by_pixpipe)
+        pix_host_api.job_skip(job, "written by pixpipe itself (an output, not an original)");
+}
+
+/* Reads the header only (sequential access, nothing decoded yet) and checks
+ * the pixel limit before any pixel is decoded. */
+static void open_source(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    char why[1024];
+
+    double t0 = pix_now_ms();
+    const char *family = pix_format_detect(job->bytes, job->len);
+    if (!family) {
+        if (job->skip_unknown)
+            pix_host_api.job_skip(job, "not an image format libvips can read");
+        else
+            pix_job_fail(job, NULL, "not an image format libvips can read (%zu bytes)", job->len);
+        return;
+    }
+    VipsImage *im = vips_image_new_from_buffer(job->bytes, job->len, "", "access",
+                                               VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                                               (VipsFailOn)p->fail_on, NULL);
+    if (!im) {
+        pix_job_fail(job, NULL, "cannot read the %s header: %s", family,
+                     pix_vips_error(why, sizeof why));
+        return;
+    }
+    int w = vips_image_get_width(im), h = vips_image_get_height(im);
+    int pages = vips_image_get_n_pages(im);
+    const char *compression = NULL;
+    if (strcmp(family, "heif") == 0 && vips_image_get_typeof(im, "heif-compression") &&
+        vips_image_get_string(im, "heif-compression", &compression) == 0 && compression &&
+        strcmp(compression, "av1") == 0)
+        family = "avif";
+    snprintf(job->format, sizeof job->format, "%s", family);
+    job->src.width = w;
+    job->src.height = h;
+    job->src.pages = pages < 1 ? 1 : pages;
+    job->image = im;
+    job->image_is_source = true;
+    pix_job_time(job, "header", pix_now_ms() - t0);
+
+    uint64_t pixels = (uint64_t)w * (uint64_t)h * (uint64_t)job->src.pages;
+    if (p->max_pixels && pixels > p->max_pixels)
+        pix_job_fail(job, NULL, "is %dx%d%s = %" PRIu64 " pixels, over limits.max_pixels "
+                     "(%" PRIu64 ")", w, h, job->src.pages > 1 ? " x pages" : "", pixels,
+                     p->max_pixels);
+}
+
+static void run_stages(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    for (size_t i = 0; i < p->n_stages && job->status == PIX_JOB_OK; i++) {
+        const pix_instance *st = p->stages[i];
+        job->actor = st;
+        double t0 = pix_now_ms();
+        int rc = st->plugin->ops.stage.process(st->state, job);
+        pix_job_time(job, st->plugin->name, pix_now_ms() - t0);
+        job->actor = NULL;
+        if (rc < 0)
+            pix_job_fail(job, st->plugin->name, "failed without giving a reason");
+    }
+}
+
+static void encode_all(pix_job *job)
+{
+    pix_err err;
+    double t0 = pix_now_ms();
+
+    for (size_t i = 0; i < job->n_rend && job->status == PIX_JOB_OK; i++) {
+        pix_job_rendition *r = &job->rend[i];
+        const char *format = pix_format_resolve(r->enc.format, job->format,
+                                                vips_image_hasalpha(r->image));
+        snprintf(r->format, sizeof r->format, "%s", format);
+        if (pix_encode_image(r->image, format, &r->enc, &r->data, &r->len, &err) < 0) {
+            pix_job_fail(job, NULL, "rendition '%s': %s", r->name, err.msg);
+            break;
+        }
+        r->pub.width = vips_image_get_width(r->image);
+        r->pub.height = vips_image_get_height(r->image);
+        r->pub.bytes = r->len;
+        /* release pixels as soon as they are encoded: memory stays flat */
+        g_object_unref(r->image);
+        r->image = NULL;
+    }
+    if (job->image) {
+        g_object_unref(job->image);
+        job->image = NULL;
+    }
+    pix_job_time(job, "encode", pix_now_ms() - t0);
+}
+
+static void store_all(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    const pix_instance *dst = p->dest;
+    pix_err err;
+    double t0 = pix_now_ms();
+
+    for (size_t i = 0; i < job->n_rend && job->status == PIX_JOB_OK; i++) {
+        pix_job_rendition *r = &job->rend[i];
+        r->key = pix_template_expand(p->key_template, job->key, r->name,
+                                     pix_format_ext(r->format), &err);
+        if (!r->key) {
+            pix_job_fail(job, NULL, "rendition '%s': %s", r->name, err.msg);
+            break;
+        }
+        r->pub.key = r->key;
+        const pix_kv meta[] = {
+            { "pixpipe-pipeline", p->name },
+            { "pixpipe-source-key", job->key },
+            { "pixpipe-rendition", r->name },
+        };
+        const pix_put_info put = { pix_format_mime(r->format), meta, sizeof meta / sizeof *meta };
+        job->actor = dst;
+        int rc = dst->plugin->ops.storage.put(dst->state, job, p->dest_bucket, r->key, r->data,
+                                              r->len, &put);
+        job->actor = NULL;
+        if (rc < 0) {
+            pix_job_fail(job, dst->plugin->name, "cannot write '%s' (no reason given)", r->key);
+            break;
+        }
+        r->pub.stored = true;
+        g_free(r->data);
+        r->data = NULL;
+    }
+    pix_job_time(job, "store", pix_now_ms() - t0);
+}
+
+static void finish_stages(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    for (size_t i = 0; i < p->n_stages; i++) {
+        const pix_instance *st = p->stages[i];
+        if (!st->plugin->ops.stage.finish)
+            continue;
+        job->actor = st;
+        pix_status before = job->status;
+        int rc = st->plugin->ops.stage.finish(st->state, job, before);
+        job->actor = NULL;
+        if (rc < 0)
+            pix_job_fail(job, st->plugin->name, "finish failed without giving a reason");
+    }
+}
+
+void pix_job_run(pix_job *job, bool dry_run)
+{
+    const pix_pipeline *p = job->pipeline;
+    pix_err err;
+
+    fetch(job);
+    if (job->status == PIX_JOB_OK)
+        open_source(job);
+    if (dry_run)
+        return;
+    run_stages(job);
+    if (job->status == PIX_JOB_OK && job->image) {
+        g_object_ref(job->image);
+        if (pix_job_add_rendition(job, p->output_rendition, job->image, &p->output, &err) < 0)
+            pix_job_fail(job, NULL, "%s", err.msg);
+    }
+    if (job->status == PIX_JOB_OK)
+        encode_all(job);
+    if (job->status == PIX_JOB_OK)
+        store_all(job);
+    finish_stages(job);
+}

@@ -1,0 +1,11 @@
+#ifndef PIX_CORE_PIPELINE_CHECK_H
+#define PIX_CORE_PIPELINE_CHECK_H
+
+#include "pipeline.h"
+
+/* Checks what parsing cannot: the key template's placeholders, that this
+ * libvips can write the output format, a destination bucket.  Called by
+ * `validate` and by pix_pipeline_start().  Returns 0 or -1 with err. */
+int pix_pipeline_check(const pix_pipeline *p, pix_err *err);
+
+#endif

@@ -1,0 +1,114 @@
+/* pix_record is a jansson object behind an opaque type, so the ABI does not
+ * tie plugins to jansson while backends still get native types. */
+#include "record.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+#define J(rec) ((json_t *)(rec))
+#define R(json) ((pix_record *)(json))
+
+pix_record *pix_record_new(void)
+{
+    return R(json_object());
+}
+
+void pix_record_free(pix_record *rec)
+{
+    if (rec)
+        json_decref(J(rec));
+}
+
+/* Ignores failures on purpose: a record field that cannot be allocated is
+ * not worth failing a job for, and the setters have no error channel. */
+static void set(pix_record *rec, const char *key, json_t *value)
+{
+    if (!rec || !key || !value || json_object_set_new(J(rec), key, value) < 0)
+        json_decref(value);
+}
+
+void pix_rec_set_str(pix_record *rec, const char *key, const char *value)
+{
+    set(rec, key, value ? json_string(value) : json_null());
+}
+
+void pix_rec_set_int(pix_record *rec, const char *key, int64_t value)
+{
+    set(rec, key, json_integer((json_int_t)value));
+}
+
+void pix_rec_set_num(pix_record *rec, const char *key, double value)
+{
+    set(rec, key, json_real(value));
+}
+
+void pix_rec_set_bool(pix_record *rec, const char *key, bool value)
+{
+    set(rec, key, json_boolean(value));
+}
+
+pix_record *pix_rec_object(pix_record *rec, const char *key)
+{
+    json_t *child = json_object_get(J(rec), key);
+    if (json_is_object(child))
+        return R(child);
+    child = json_object();
+    set(rec, key, child);
+    return json_object_get(J(rec), key) == child ? R(child) : NULL;
+}
+
+pix_record *pix_rec_append(pix_record *rec, const char *list_key)
+{
+    json_t *list = json_object_get(J(rec), list_key);
+    if (!json_is_array(list)) {
+        list = json_array();
+        set(rec, list_key, list);
+        if (json_object_get(J(rec), list_key) != list)
+            return NULL;
+    }
+    json_t *item = json_object();
+    if (!item || json_array_append_new(list, item) < 0)
+        return NULL;
+    return R(item);
+}
+
+int pix_rec_get_str(const pix_record *rec, const char *key, const char **out)
+{
+    json_t *v = json_object_get(J(rec), key);
+    if (!json_is_string(v))
+        return -1;
+    *out = json_string_value(v);
+    return 0;
+}
+
+int pix_rec_get_int(const pix_record *rec, const char *key, int64_t *out)
+{
+    json_t *v = json_object_get(J(rec), key);
+    if (!json_is_integer(v))
+        return -1;
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+}
+
+int pix_rec_get_num(const pix_record *rec, const char *key, double *out)
+{
+    json_t *v = json_object_get(J(rec), key);
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return 0;
+}
+
+int pix_rec_get_bool(const pix_record *rec, const char *key, bool *out)
+{
+    json_t *v = json_object_get(J(rec), key);
+    if (!json_is_boolean(v))
+        return -1;
+    *out = json_is_true(v);
+    return 0;
+}
+
+char *pix_rec_to_json(const pix_record *rec)
+{
+    return json_dumps(J(rec), JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}

@@ -1,0 +1,340 @@
+/*
+ * Plugin registry.  Folders are scanned for <name>.so at start (cheap: no
+ * dlopen), and a plugin is loaded the first time a pipeline names it, so a
+ * Lambda cold start pays only for the plugins its pipeline uses.  A plugin is
+ * refused, with the file and the reason, when it does not speak our ABI.
+ */
+#include "registry.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "paths.h"
+
+typedef struct entry {
+    char *name;
+    char *path;
+    void *dl;
+    const pix_plugin *plugin;
+    char *refusal;   /* why it was refused; NULL when fine or not tried */
+    int tried;
+} entry;
+
+struct pix_registry {
+    entry *items;
+    size_t n, cap;
+    char *search_path;
+    char *names;
+};
+
+static int add_entry(pix_registry *reg, const char *name, const char *path)
+{
+    if (reg->n == reg->cap) {
+        size_t cap = reg->cap ? reg->cap * 2 : 16;
+        entry *items = realloc(reg->items, cap * sizeof *items);
+        if (!items)
+            return -1;
+        reg->items = items;
+        reg->cap = cap;
+    }
+    entry *e = &reg->items[reg->n];
+    memset(e, 0, sizeof *e);
+    e->name = strdup(name);
+    e->path = strdup(path);
+    if (!e->name || !e->path) {
+        free(e->name);
+        free(e->path);
+        return -1;
+    }
+    reg->n++;
+    return 0;
+}
+
+static entry *find(pix_registry *reg, const char *name)
+{
+    for (size_t i = 0; i < reg->n; i++)
+        if (strcmp(reg->items[i].name, name) == 0)
+            return &reg->items[i];
+    return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds the .so files of one folder, sorted so the order is stable.  A name
+ * already found in an earlier folder is kept as a refused duplicate: the
+ * earlier folder wins, which is what lets PIXPIPE_PLUGIN_PATH override. */
+static void scan_dir(pix_registry *reg, const char *dir)
+{
+    DIR *d = opendir(dir);
+    char **files = NULL;
+    size_t n = 0, cap = 0;
+
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len <= 3 || de->d_name[0] == '.' || strcmp(de->d_name + len - 3, ".so") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nf = realloc(files, cap * sizeof *nf);
+            if (!nf)
+                break;
+            files = nf;
+        }
+        files[n] = strdup(de->d_name);
+        if (files[n])
+            n++;
+    }
+    closedir(d);
+    qsort(files, n, sizeof *files, by_name);
+    for (size_t i = 0; i < n; i++) {
+        char *path = pix_path_join(dir, files[i]);
+        files[i][strlen(files[i]) - 3] = '\0';
+        entry *prev = find(reg, files[i]);
+        if (path && add_entry(reg, files[i], path) == 0 && prev) {
+            entry *dup = &reg->items[reg->n - 1];
+            dup->tried = 1;
+            if (asprintf(&dup->refusal, "duplicate plugin name '%s': already provided by %s",
+                         files[i], find(reg, files[i])->path) < 0)
+                dup->refusal = NULL;
+        }
+        free(path);
+        free(files[i]);
+    }
+    free(files);
+}
+
+static pix_registry *registry_from(char **dirs, size_t n_dirs)
+{
+    pix_registry *reg = calloc(1, sizeof *reg);
+    size_t len = 1;
+
+    if (!reg)
+        return NULL;
+    for (size_t i = 0; i < n_dirs; i++)
+        len += strlen(dirs[i]) + 1;
+    reg->search_path = calloc(1, len);
+    for (size_t i = 0; i < n_dirs && reg->search_path; i++) {
+        if (i)
+            strcat(reg->search_path, ":");
+        strcat(reg->search_path, dirs[i]);
+        scan_dir(reg, dirs[i]);
+    }
+    return reg;
+}
+
+pix_registry *pix_registry_new_dirs(const char *const *dirs, size_t n_dirs)
+{
+    return registry_from((char **)dirs, n_dirs);
+}
+
+pix_registry *pix_registry_new(void)
+{
+    char exe[4096];
+    char *dirs[64];
+    size_t n = 0;
+    char *env = NULL;
+    pix_registry *reg = NULL;
+
+    const char *pp = getenv("PIXPIPE_PLUGIN_PATH");
+    if (pp && *pp) {
+        env = strdup(pp);
+        for (char *save = NULL, *tok = strtok_r(env, ":", &save); tok && n < 60;
+             tok = strtok_r(NULL, ":", &save))
+            dirs[n++] = strdup(tok);
+    }
+    if (pix_exe_dir(exe, sizeof exe) == 0) {
+        dirs[n++] = pix_path_join(exe, "plugins");
+        dirs[n++] = pix_path_join(exe, "../lib/pixpipe/plugins");
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (dirs[i])
+            dirs[kept++] = dirs[i];
+    reg = registry_from(dirs, kept);
+    for (size_t i = 0; i < kept; i++)
+        free(dirs[i]);
+    free(env);
+    return reg;
+}
+
+void pix_registry_free(pix_registry *reg)
+{
+    if (!reg)
+        return;
+    for (size_t i = 0; i < reg->n; i++) {
+        entry *e = &reg->items[i];
+        /* Plugins stay mapped until exit when built with sanitizers or run
+         * under valgrind, so leak reports can name their frames. */
+        if (e->dl && !getenv("PIXPIPE_KEEP_PLUGINS"))
+            dlclose(e->dl);
+        free(e->name);
+        free(e->path);
+        free(e->refusal);
+    }
+    free(reg->items);
+    free(reg->search_path);
+    free(reg->names);
+    free(reg);
+}
+
+static int refuse(entry *e, const char *fmt, ...) PIX_PRINTF(2, 3);
+static int refuse(entry *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&e->refusal, fmt, ap) < 0)
+        e->refusal = NULL;
+    va_end(ap);
+    return -1;
+}
+
+/* Checks what the descriptor promises before anything of it is used. */
+static int check_descriptor(entry *e, const pix_plugin *p)
+{
+    pix_err err;
+
+    if (p->abi_major != PIX_ABI_MAJOR)
+        return refuse(e, "built for plugin ABI %u.%u, this pixpipe speaks %d.%d (another major)",
+                      p->abi_major, p->abi_minor, PIX_ABI_MAJOR, PIX_ABI_MINOR);
+    if (p->abi_minor > PIX_ABI_MINOR)
+        return refuse(e, "built for plugin ABI %u.%u, newer than this pixpipe's %d.%d; "
+                      "upgrade pixpipe or rebuild the plugin", p->abi_major, p->abi_minor,
+                      PIX_ABI_MAJOR, PIX_ABI_MINOR);
+    if (p->struct_size < sizeof(pix_plugin))
+        return refuse(e, "descriptor is %zu bytes, ABI %d.%d needs %zu", p->struct_size,
+                      PIX_ABI_MAJOR, (int)p->abi_minor, sizeof(pix_plugin));
+    if (!p->name || !*p->name)
+        return refuse(e, "descriptor has no name");
+    if (strcmp(p->name, e->name) != 0)
+        return refuse(e, "declares the name '%s', which does not match its file name '%s.so'",
+                      p->name, e->name);
+    if (!p->version || !p->summary)
+        return refuse(e, "descriptor lacks a version or a summary");
+    switch (p->kind) {
+    case PIX_KIND_STAGE:
+        if (!p->ops.stage.process)
+            return refuse(e, "stage has no process callback");
+        break;
+    case PIX_KIND_STORAGE:
+        if (!p->ops.storage.get || !p->ops.storage.put)
+            return refuse(e, "storage plugin lacks get or put");
+        break;
+    case PIX_KIND_METADATA:
+        if (!p->ops.metadata.put)
+            return refuse(e, "metadata plugin has no put callback");
+        break;
+    default:
+        return refuse(e, "unknown plugin kind %d", (int)p->kind);
+    }
+    if (p->options && pix_options_check_table(p->options, p->config_size, &err) < 0)
+        return refuse(e, "malformed option table: %s", err.msg);
+    return 0;
+}
+
+static void load(entry *e)
+{
+    if (e->tried)
+        return;
+    e->tried = 1;
+    dlerror();
+    e->dl = dlopen(e->path, RTLD_NOW | RTLD_LOCAL);
+    if (!e->dl) {
+        const char *why = dlerror();
+        refuse(e, "cannot be loaded: %s", why ? why : "unknown dlopen error");
+        return;
+    }
+    void *sym = dlsym(e->dl, PIX_PLUGIN_ENTRY_SYMBOL);
+    if (!sym) {
+        refuse(e, "has no entry symbol %s() (declare it with PIX_PLUGIN_EXPORT)",
+               PIX_PLUGIN_ENTRY_SYMBOL);
+        goto fail;
+    }
+    pix_plugin_entry_fn fn;
+    memcpy(&fn, &sym, sizeof fn); /* object to function pointer, portably */
+    const pix_plugin *p = fn();
+    if (!p) {
+        refuse(e, "%s() returned NULL", PIX_PLUGIN_ENTRY_SYMBOL);
+        goto fail;
+    }
+    if (check_descriptor(e, p) < 0)
+        goto fail;
+    e->plugin = p;
+    return;
+fail:
+    dlclose(e->dl);
+    e->dl = NULL;
+}
+
+const pix_plugin *pix_registry_get(pix_registry *reg, const char *name, pix_err *err)
+{
+    entry *e = find(reg, name);
+    if (!e) {
+        pix_err_set(err, "unknown plugin '%s'; installed: %s (search path: %s)", name,
+                    pix_registry_names(reg), reg->search_path ? reg->search_path : "");
+        return NULL;
+    }
+    load(e);
+    if (!e->plugin) {
+        pix_err_set(err, "plugin '%s' (%s) refused: %s", name, e->path,
+                    e->refusal ? e->refusal : "out of memory");
+        return NULL;
+    }
+    return e->plugin;
+}
+
+size_t pix_registry_load_all(pix_registry *reg)
+{
+    for (size_t i = 0; i < reg->n; i++)
+        load(&reg->items[i]);
+    return reg->n;
+}
+
+void pix_registry_at(const pix_registry *reg, size_t i, const char **name, const char **path,
+                     const pix_plugin **plugin, const char **refusal)
+{
+    const entry *e = &reg->items[i];
+    if (name) *name = e->name;
+    if (path) *path = e->path;
+    if (plugin) *plugin = e->plugin;
+    if (refusal) *refusal = e->refusal;
+}
+
+const char *pix_registry_names(pix_registry *reg)
+{
+    size_t len = 8;
+    for (size_t i = 0; i < reg->n; i++)
+        len += strlen(reg->items[i].name) + 2;
+    free(reg->names);
+    reg->names = calloc(1, len);
+    if (!reg->names)
+        return "?";
+    int first = 1;
+    for (size_t i = 0; i < reg->n; i++) {
+        /* a shadowed duplicate shares its name with an earlier entry */
+        if (find(reg, reg->items[i].name) != &reg->items[i])
+            continue;
+        if (!first)
+            strcat(reg->names, ", ");
+        strcat(reg->names, reg->items[i].name);
+        first = 0;
+    }
+    if (first)
+        strcpy(reg->names, "none");
+    return reg->names;
+}
+
+const char *pix_registry_path(const pix_registry *reg)
+{
+    return reg->search_path ? reg->search_path : "";
+}

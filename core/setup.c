@@ -1,0 +1,31 @@
+#include "setup.h"
+
+#include <stdlib.h>
+#include <vips/vips.h>
+
+int pix_vips_start(const char *argv0, pix_err *err)
+{
+    if (VIPS_INIT(argv0)) {
+        char why[1024];
+        return pix_err_set(err, "cannot start libvips: %s", pix_vips_error(why, sizeof why));
+    }
+    /* Every job works on a different image: caching operations across jobs
+     * only holds memory (RSS must stay flat over thousands of images). */
+    vips_cache_set_max(0);
+    return 0;
+}
+
+void pix_vips_stop(void)
+{
+    vips_shutdown();
+}
+
+pix_pipeline *pix_open_pipeline(const char *path, pix_registry *reg, pix_err *err)
+{
+    if (!path || !*path)
+        path = getenv("PIXPIPE_PIPELINE");
+    if (path && *path)
+        return pix_pipeline_load(path, reg, err);
+    return pix_pipeline_parse(PIX_EMBEDDED_DEFAULT, pix_default_pipeline,
+                              pix_default_pipeline_len, reg, err);
+}
