@@ -142,6 +142,13 @@ static const pix_plugin *resolve(loader *ld, const char *name, const char *prefi
     else
         snprintf(full, sizeof full, "%s", name);
     pl = pix_registry_get(ld->reg, full, &rerr);
+    /* A full name without the usual prefix ("storage: mystore") is accepted
+     * too; the error reported stays the one of the prefixed name. */
+    if (!pl && strcmp(full, name) != 0) {
+        pl = pix_registry_get(ld->reg, name, NULL);
+        if (pl)
+            snprintf(full, sizeof full, "%s", name);
+    }
     if (!pl) {
         pix_err_set(ld->err, "%s:%d:%d: %s: %s", ld->path, at->line, at->col, context, rerr.msg);
         return NULL;

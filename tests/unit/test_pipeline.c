@@ -1,0 +1,473 @@
+/* The pipeline loader: every error cites path:line:col, context, what is
+ * wrong and what was expected.  Uses the test plugins of tests/plugins. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pipeline.h"
+#include "registry.h"
+#include "testutil.h"
+
+static pix_registry *reg;
+static char *dirs[2];
+
+static void setup(void)
+{
+    dirs[0] = tu_strf("%s/test-plugins", tu_build());
+    dirs[1] = tu_strf("%s/plugins", tu_build());
+    reg = pix_registry_new_dirs((const char *const *)dirs, 2);
+    cr_assert_not_null(reg);
+}
+
+static void teardown(void)
+{
+    pix_registry_free(reg);
+    free(dirs[0]);
+    free(dirs[1]);
+}
+
+TestSuite(pipeline, .init = setup, .fini = teardown);
+
+/* Explicit storages, so only test plugins are involved. */
+#define HDR "source: { storage: memtest }\ndestination: { storage: memtest, bucket: out }\n"
+
+static pix_err err;
+
+static pix_pipeline *parse(const char *yaml)
+{
+    memset(&err, 0, sizeof err);
+    return pix_pipeline_parse("pipes/x.yaml", yaml, strlen(yaml), reg, &err);
+}
+
+/* Parses yaml expecting failure; returns the message (static). */
+static const char *fails(const char *yaml)
+{
+    pix_pipeline *p = parse(yaml);
+    if (p) {
+        pix_pipeline_free(p);
+        cr_assert_fail("parsed but should fail:\n%s", yaml);
+    }
+    return err.msg;
+}
+
+#define assert_has(msg, frag) cr_assert(strstr((msg), (frag)), "got:  %s\nwant: %s", (msg), (frag))
+
+typedef struct demo_config { /* tests/plugins/optsdemo.c */
+    char *label;
+    int64_t count;
+    double ratio;
+    bool flag;
+    uint64_t limit;
+    int fit;
+    pix_strlist tags;
+    pix_colour colour;
+    char *token;
+    char *note;
+} demo_config;
+
+Test(pipeline, defaults_of_everything)
+{
+    pix_pipeline *p = parse(HDR "stages:\n  - optsdemo: { token: abcd }\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(p->name, "x");
+    cr_assert_str_eq(p->path, "pipes/x.yaml");
+    cr_assert_str_eq(p->source->plugin->name, "storage-memtest");
+    cr_assert_str_eq(p->source->label, "source storage-memtest");
+    cr_assert_str_eq(p->source->where, "pipes/x.yaml:1:20");
+    cr_assert_null(p->source_bucket);
+    cr_assert_str_eq(p->dest_bucket, "out");
+    cr_assert_str_eq(p->key_template, "{dir}/{name}-{rendition}.{ext}");
+    cr_assert_null(p->metadata);
+    cr_assert_eq(p->max_input_bytes, 50000000);
+    cr_assert_eq(p->max_pixels, 100000000);
+    cr_assert_eq(p->fail_on, PIX_FAIL_ON_ERROR);
+    cr_assert_str_eq(p->output_rendition, "main");
+    cr_assert_str_eq(p->output_format, "source");
+    cr_assert_eq(p->output.format, p->output_format);
+    cr_assert_eq(p->output.quality, 0);
+    cr_assert_eq(p->output.effort, -1);
+    cr_assert(!p->output.lossless && !p->output.progressive && p->output.keep_metadata);
+    cr_assert_eq(p->n_stages, 1);
+    pix_instance *st = p->stages[0];
+    cr_assert_str_eq(st->label, "stages[0] optsdemo");
+    cr_assert_str_eq(st->where, "pipes/x.yaml:4:5");
+    cr_assert(!st->created);
+    demo_config *c = st->config;
+    cr_assert_str_eq(c->label, "demo");
+    cr_assert_eq(c->count, 10);
+    cr_assert_eq(c->ratio, 0.5);
+    cr_assert(!c->flag);
+    cr_assert_eq(c->limit, 1000000);
+    cr_assert_eq(c->fit, 0);
+    cr_assert_eq(c->tags.count, 2);
+    cr_assert_str_eq(c->tags.items[1], "b");
+    cr_assert(c->colour.r == 255 && c->colour.a == 1.0);
+    cr_assert_str_eq(c->token, "abcd");
+    cr_assert_null(c->note);
+    const char *mem = "source: { storage: memtest, region: eu, path_style: yes }\n";
+    pix_pipeline_free(p);
+    p = parse(mem);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(*(char **)p->source->config, "eu");
+    pix_pipeline_free(p);
+}
+
+Test(pipeline, every_value_type)
+{
+    pix_pipeline *p = parse(HDR "name: demo\n"
+                                "limits: { max_input_bytes: 0, max_pixels: 1.5GiB, fail_on: warning }\n"
+                                "output: { rendition: large, format: webp, quality: 82, lossless: on,\n"
+                                "          effort: 4, progressive: true, keep_metadata: no }\n"
+                                "stages:\n"
+                                "  - optsdemo:\n"
+                                "      label: hello\n"
+                                "      count: 100\n"
+                                "      ratio: 0.25\n"
+                                "      flag: yes\n"
+                                "      limit: 1.5KiB\n"
+                                "      fit: cover\n"
+                                "      tags: [x, \"y z\", '3']\n"
+                                "      colour: '#ff000080'\n"
+                                "      token: \"s3cr3t\"\n"
+                                "      note: ''\n"
+                                "  - optsdemo: { token: abcd, tags: single }\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(p->name, "demo");
+    cr_assert_eq(p->max_input_bytes, 0);
+    cr_assert_eq(p->max_pixels, 1610612736ULL);
+    cr_assert_eq(p->fail_on, PIX_FAIL_ON_WARNING);
+    cr_assert_str_eq(p->output_rendition, "large");
+    cr_assert_str_eq(p->output.format, "webp");
+    cr_assert_eq(p->output.quality, 82);
+    cr_assert_eq(p->output.effort, 4);
+    cr_assert(p->output.lossless && p->output.progressive && !p->output.keep_metadata);
+    cr_assert_eq(p->n_stages, 2);
+    demo_config *c = p->stages[0]->config;
+    cr_assert_str_eq(c->label, "hello");
+    cr_assert_eq(c->count, 100);
+    cr_assert_eq(c->ratio, 0.25);
+    cr_assert(c->flag);
+    cr_assert_eq(c->limit, 1536);
+    cr_assert_eq(c->fit, 1);
+    cr_assert_eq(c->tags.count, 3);
+    cr_assert_str_eq(c->tags.items[1], "y z");
+    cr_assert_str_eq(c->tags.items[2], "3");
+    cr_assert(c->colour.r == 255 && c->colour.g == 0 && c->colour.a > 0.5 && c->colour.a < 0.51);
+    cr_assert_str_eq(c->token, "s3cr3t");
+    cr_assert_str_eq(c->note, "");
+    c = p->stages[1]->config;
+    cr_assert_str_eq(p->stages[1]->label, "stages[1] optsdemo");
+    cr_assert_eq(c->tags.count, 1);
+    cr_assert_str_eq(c->tags.items[0], "single");
+    pix_pipeline_free(p);
+}
+
+Test(pipeline, stage_forms)
+{
+    pix_pipeline *p = parse(HDR "stages:\n  - nopts\n  - nopts:\n  - nopts: {}\n  - nopts: ~\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->n_stages, 4);
+    cr_assert_str_eq(p->stages[3]->label, "stages[3] nopts");
+    cr_assert_str_eq(p->stages[0]->where, "pipes/x.yaml:4:5");
+    pix_pipeline_free(p);
+    p = parse(HDR "stages:\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->n_stages, 0);
+    pix_pipeline_free(p);
+}
+
+Test(pipeline, unknown_top_level_key_suggests)
+{
+    cr_assert_str_eq(fails(HDR "stage:\n  - nopts\n"),
+                     "pipes/x.yaml:3:1: unknown top-level key 'stage' (did you mean 'stages'?); "
+                     "valid keys: name, source, destination, metadata, limits, output, stages");
+    cr_assert_str_eq(fails("colour: red\n"),
+                     "pipes/x.yaml:1:1: unknown top-level key 'colour'; valid keys: name, "
+                     "source, destination, metadata, limits, output, stages");
+}
+
+Test(pipeline, unknown_option_suggests)
+{
+    cr_assert_str_eq(fails(HDR "stages:\n  - optsdemo: { token: abcd, cuont: 3 }\n"),
+                     "pipes/x.yaml:4:30: stages[0] optsdemo: unknown option 'cuont' (did you "
+                     "mean 'count'?); valid options: label, count, ratio, flag, limit, fit, "
+                     "tags, colour, token, note");
+    cr_assert_str_eq(fails(HDR "stages:\n  - nopts: { width: 3 }\n"),
+                     "pipes/x.yaml:4:14: stages[0] nopts: unknown option 'width'; it takes no "
+                     "options");
+    assert_has(fails("source: { storage: memtest, regoin: x }\n"),
+               "pipes/x.yaml:1:29: source storage-memtest: unknown option 'regoin' (did you "
+               "mean 'region'?); valid options: storage, bucket, root, region, path_style");
+    assert_has(fails("output: { formt: png }\n"), "pipes/x.yaml:1:11: output: unknown option "
+                                                  "'formt' (did you mean 'format'?)");
+}
+
+Test(pipeline, wrong_node_type)
+{
+    cr_assert_str_eq(fails(HDR "stages:\n  - optsdemo: { token: abcd, count: { a: 1 } }\n"),
+                     "pipes/x.yaml:4:37: stages[0] optsdemo: count: expected an int, got a "
+                     "mapping");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, label: [a] }\n"),
+               "label: expected a string, got a list");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, ratio: }\n"),
+               "ratio: expected a number, got nothing (null)");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, tags: [a, {b: c}] }\n"),
+               "pipes/x.yaml:4:40: stages[0] optsdemo: tags[1]: expected a string, got a mapping");
+    assert_has(fails(HDR "stages:\n  - optsdemo: [1, 2]\n"),
+               "pipes/x.yaml:4:15: stages[0] optsdemo: expected a mapping of options or "
+               "nothing, got a list");
+    assert_has(fails(HDR "limits: 5\n"),
+               "pipes/x.yaml:3:9: limits: expected a mapping of options, got a string");
+    assert_has(fails(HDR "stages: { a: 1 }\n"),
+               "pipes/x.yaml:3:9: stages: expected a list of stages");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, fit: [a] }\n"),
+               "fit: expected one of inside, cover, contain, fill, outside, got a list");
+}
+
+Test(pipeline, bad_scalar_values)
+{
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, count: many }\n"),
+               "pipes/x.yaml:4:37: stages[0] optsdemo: count: 'many' is not an int; expected a "
+               "whole number");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, flag: maybe }\n"),
+               "flag: 'maybe' is not a bool; expected true or false");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, limit: 5XB }\n"),
+               "limit: '5XB' is not a size; expected a count such as 4096, 100K, 50MB or 1.5GiB");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, colour: '#ggg' }\n"),
+               "colour: '#ggg' is not a colour; expected #rgb, #rrggbb, #rrggbbaa or a name");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, ratio: half }\n"),
+               "ratio: 'half' is not a number");
+}
+
+Test(pipeline, out_of_bounds)
+{
+    cr_assert_str_eq(fails(HDR "stages:\n  - optsdemo: { token: abcd, count: 500 }\n"),
+                     "pipes/x.yaml:4:37: stages[0] optsdemo: count: '500' is out of range; "
+                     "expected an int from 1 to 100");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, ratio: 1.5 }\n"),
+               "ratio: '1.5' is out of range; expected a number from 0 to 1");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, limit: 2GB }\n"),
+               "limit: '2GB' is out of range; expected a size from 0 to 1000000000");
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, label: '' }\n"),
+               "label: '' is too short; expected a string of 1 to 20 characters");
+    cr_assert_str_eq(fails(HDR "output: { quality: 101 }\n"),
+                     "pipes/x.yaml:3:20: output: quality: '101' is out of range; expected an "
+                     "int from 0 to 100");
+    assert_has(fails(HDR "output: { effort: -2 }\n"),
+               "output: effort: '-2' is out of range; expected an int from -1 to 10");
+}
+
+Test(pipeline, bad_enum_lists_allowed_values)
+{
+    cr_assert_str_eq(fails(HDR "stages:\n  - optsdemo:\n      token: abcd\n      fit: insde\n"),
+                     "pipes/x.yaml:6:12: stages[0] optsdemo: fit: 'insde' is not one of inside, "
+                     "cover, contain, fill, outside (did you mean 'inside'?)");
+    cr_assert_str_eq(fails(HDR "output: { format: jpg }\n"),
+                     "pipes/x.yaml:3:19: output: format: 'jpg' is not one of jpeg, png, webp, "
+                     "avif, source (did you mean 'jpeg'?)");
+    cr_assert_str_eq(fails(HDR "limits: { fail_on: sometimes }\n"),
+                     "pipes/x.yaml:3:20: limits: fail_on: 'sometimes' is not one of none, "
+                     "truncated, error, warning");
+}
+
+Test(pipeline, unknown_plugin_lists_installed)
+{
+    const char *msg = fails(HDR "stages:\n  - nopts\n  - optsdemoo: {}\n");
+    assert_has(msg, "pipes/x.yaml:5:5: stages[1]: unknown plugin 'optsdemoo'; installed: ");
+    assert_has(msg, "optsdemo");
+    assert_has(msg, "storage-memtest");
+    msg = fails("source: { storage: nosuch }\n");
+    assert_has(msg, "pipes/x.yaml:1:20: source: unknown plugin 'storage-nosuch'; installed: ");
+    msg = fails(HDR "metadata: { backend: nosuch }\n");
+    assert_has(msg, "pipes/x.yaml:3:22: metadata: unknown plugin 'metadata-nosuch'");
+}
+
+Test(pipeline, wrong_kind)
+{
+    cr_assert_str_eq(fails(HDR "stages:\n  - storage-memtest\n"),
+                     "pipes/x.yaml:4:5: stages[0]: 'storage-memtest' is a storage plugin, not a "
+                     "stage");
+    cr_assert_str_eq(fails("source: { storage: nopts }\n"),
+                     "pipes/x.yaml:1:20: source: 'nopts' is a stage, not a storage plugin");
+    cr_assert_str_eq(fails(HDR "metadata: { backend: storage-memtest }\n"),
+                     "pipes/x.yaml:3:22: metadata: 'storage-memtest' is a storage plugin, not a "
+                     "metadata backend");
+}
+
+Test(pipeline, missing_required)
+{
+    cr_assert_str_eq(fails(HDR "stages:\n  - optsdemo: { count: 3 }\n"),
+                     "pipes/x.yaml:4:15: stages[0] optsdemo: missing required option 'token' "
+                     "(a string)");
+    cr_assert_str_eq(fails(HDR "stages:\n  - optsdemo\n"),
+                     "pipes/x.yaml:4:5: stages[0] optsdemo: missing required option 'token' "
+                     "(a string)");
+    cr_assert_str_eq(fails(HDR "metadata: { backend: memtest }\n"),
+                     "pipes/x.yaml:3:11: metadata metadata-memtest: missing required option "
+                     "'table' (a string)");
+    assert_has(fails(HDR "metadata: { table: t }\n"),
+               "pipes/x.yaml:3:11: metadata: missing 'backend'; expected a metadata backend");
+}
+
+Test(pipeline, metadata_section)
+{
+    pix_pipeline *p = parse(HDR "metadata: { backend: metadata-memtest, table: images }\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(p->metadata->label, "metadata metadata-memtest");
+    cr_assert_str_eq(*(char **)p->metadata->config, "images");
+    pix_pipeline_free(p);
+}
+
+Test(pipeline, secret_never_echoed)
+{
+    const char *msg = fails(HDR "stages:\n  - optsdemo: { token: zq }\n");
+    cr_assert_str_eq(msg, "pipes/x.yaml:4:24: stages[0] optsdemo: token: the value (secret, not "
+                          "shown) is too short; expected a string of 4 to 64 characters");
+    msg = fails(HDR "stages:\n  - optsdemo: { token: { zq: 1 } }\n");
+    cr_assert_null(strstr(msg, "zq"), "%s", msg);
+}
+
+Test(pipeline, bucket_and_root_both)
+{
+    cr_assert_str_eq(fails("destination: { storage: memtest, bucket: a, root: b }\n"),
+                     "pipes/x.yaml:1:45: destination: give 'bucket' or 'root', not both; they "
+                     "are synonyms");
+    pix_pipeline *p = parse("source: { storage: memtest, root: ./in }\n"
+                            "destination: { storage: storage-memtest, root: ./o, key: \"{name}\" }\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(p->source_bucket, "./in");
+    cr_assert_str_eq(p->dest_bucket, "./o");
+    cr_assert_str_eq(p->key_template, "{name}");
+    cr_assert_str_eq(p->dest->label, "destination storage-memtest");
+    pix_pipeline_free(p);
+    assert_has(fails("source: { storage: memtest, key: x }\n"),
+               "pipes/x.yaml:1:29: source storage-memtest: unknown option 'key'");
+    assert_has(fails("destination: { storage: memtest, bucket: '' }\n"),
+               "pipes/x.yaml:1:42: destination: bucket: expected a bucket name or folder, got "
+               "an empty string");
+}
+
+Test(pipeline, yaml_syntax_errors)
+{
+    const char *msg = fails(HDR "stages: [nopts, optsdemo\n");
+    assert_has(msg, "pipes/x.yaml:4:1: YAML syntax error: ");
+    msg = fails("name: a\n  bad: indentation\n");
+    assert_has(msg, "pipes/x.yaml:2:6: YAML syntax error: mapping values are not allowed");
+    msg = fails("name: \"unterminated\n");
+    assert_has(msg, "YAML syntax error: found unexpected end of stream");
+    assert_has(fails("name: a\nname: b\n"),
+               "pipes/x.yaml:2:1: duplicate key 'name' (first given at 1:1)");
+    assert_has(fails("name: a\n---\nname: b\n"), "pipes/x.yaml:2:1: a second YAML document");
+}
+
+Test(pipeline, empty_or_not_a_mapping)
+{
+    cr_assert_str_eq(fails(""), "pipes/x.yaml:1:1: the pipeline file is empty; expected a "
+                                "mapping with keys name, source, destination, metadata, limits, "
+                                "output, stages");
+    assert_has(fails("# only a comment\n"), "pipes/x.yaml:1:1: the pipeline file is empty");
+    cr_assert_str_eq(fails("- a\n- b\n"),
+                     "pipes/x.yaml:1:1: expected a mapping with keys name, source, destination, "
+                     "metadata, limits, output, stages, got a list");
+    assert_has(fails("just a string\n"), "got a string");
+}
+
+Test(pipeline, stage_entry_shapes)
+{
+    cr_assert_str_eq(fails(HDR "stages:\n  - optsdemo:\n    token: abcd\n"),
+                     "pipes/x.yaml:4:5: stages[0]: expected one key, the plugin name, got 2 "
+                     "keys (optsdemo, token); indent the options under the plugin name");
+    assert_has(fails(HDR "stages:\n  - \n"), "pipes/x.yaml:4:4: stages[0]: expected a plugin "
+                                            "name");
+    assert_has(fails(HDR "stages:\n  - [a]\n"), "stages[0]: expected a plugin name, "
+                                               "optionally with a mapping of options");
+    assert_has(fails(HDR "stages:\n  - nopts: 3\n"),
+               "stages[0] nopts: expected a mapping of options or nothing, got a string");
+    assert_has(fails(HDR "name: [x]\n"), "pipes/x.yaml:3:7: pipeline: name: expected a "
+                                         "pipeline name, got a list");
+}
+
+Test(pipeline, env_expansion_in_values)
+{
+    setenv("PIX_T_COUNT", "42", 1);
+    unsetenv("PIX_T_MISSING");
+    pix_pipeline *p = parse(HDR "stages:\n  - optsdemo: { token: \"${PIX_T_MISSING:-dflt}\", "
+                                "count: \"${PIX_T_COUNT}\", label: $$x }\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    demo_config *c = p->stages[0]->config;
+    cr_assert_eq(c->count, 42);
+    cr_assert_str_eq(c->token, "dflt");
+    cr_assert_str_eq(c->label, "$x");
+    pix_pipeline_free(p);
+    cr_assert_str_eq(fails(HDR "stages:\n  - optsdemo: { token: \"${PIX_T_MISSING}\" }\n"),
+                     "pipes/x.yaml:4:24: environment variable PIX_T_MISSING is not set; set it "
+                     "or write ${PIX_T_MISSING:-default}");
+    assert_has(fails(HDR "name: \"a ${oops\"\n"), "pipes/x.yaml:3:7: unterminated '${'");
+    /* Expansion happens before typing: a bad value is reported as typed. */
+    setenv("PIX_T_BAD", "lots", 1);
+    assert_has(fails(HDR "stages:\n  - optsdemo: { token: abcd, count: \"${PIX_T_BAD}\" }\n"),
+               "count: 'lots' is not an int");
+}
+
+Test(pipeline, load_from_file)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_strf("%s/thumbs.yml", dir);
+    const char *yaml = HDR "stages: [nopts]\n";
+    cr_assert_eq(tu_write_file(path, yaml, strlen(yaml)), 0);
+    pix_pipeline *p = pix_pipeline_load(path, reg, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(p->name, "thumbs");
+    cr_assert_str_eq(p->path, path);
+    pix_pipeline_free(p);
+    char *missing = tu_strf("%s/nope.yaml", dir);
+    cr_assert_null(pix_pipeline_load(missing, reg, &err));
+    assert_has(err.msg, "nope.yaml: cannot open: No such file or directory");
+    pix_pipeline_free(NULL);
+    tu_rmrf(dir);
+    free(missing);
+    free(path);
+    free(dir);
+}
+
+Test(pipeline, default_storages_are_storage_fs)
+{
+    char *so = tu_strf("%s/plugins/storage-fs.so", tu_build());
+    int have = tu_exists(so);
+    free(so);
+    if (!have)
+        cr_skip_test("storage-fs plugin not built");
+    pix_pipeline *p = parse("name: n\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(p->source->plugin->name, "storage-fs");
+    cr_assert_str_eq(p->dest->label, "destination storage-fs");
+    cr_assert_str_eq(p->dest_bucket, "./out");
+    cr_assert_null(p->source_bucket);
+    cr_assert_str_eq(p->source->where, "pipes/x.yaml:1:1");
+    pix_pipeline_free(p);
+    p = parse("source: { storage: fs }\ndestination: { storage: storage-fs }\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(p->dest_bucket, "./out");
+    pix_pipeline_free(p);
+}
+
+Test(pipeline, embedded_default_pipeline_parses)
+{
+    char *so = tu_strf("%s/plugins/resize.so", tu_build());
+    char *yaml_path = tu_strf("%s/pipelines/default.yaml", tu_src());
+    int have = tu_exists(so);
+    free(so);
+    if (!have) {
+        free(yaml_path);
+        cr_skip_test("plugins not built");
+    }
+    pix_pipeline *p = pix_pipeline_load(yaml_path, reg, &err);
+    free(yaml_path);
+    if (!p && strstr(err.msg, "unknown plugin"))
+        cr_skip_test("%s", err.msg);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_str_eq(p->name, "default");
+    cr_assert_str_eq(p->output_format, "jpeg");
+    cr_assert_eq(p->output.quality, 82);
+    cr_assert_eq(p->max_pixels, 100000000);
+    pix_pipeline_free(p);
+}
