@@ -259,15 +259,17 @@ static int rz_process(void *state, pix_job *job)
         return -1;
     }
 
-    if (p.sw == w && p.sh == h) {
-        /* No scaling: only upright it before any crop or pad. */
-        if (orientation != 1 ? vips_autorot(img, &cur, NULL) : vips_copy(img, &cur, NULL)) {
-            host->job_error(job, "cannot rotate %s upright: %s", src->key, vips_error_buffer());
+    bool scale = p.sw != w || p.sh != h;
+    if (!scale && orientation == 1) {
+        if (vips_copy(img, &cur, NULL)) {
+            host->job_error(job, "cannot copy %s: %s", src->key, vips_error_buffer());
             goto out;
         }
     } else if (host->job_image_is_source(job)) {
-        /* thumbnail rotates per EXIF itself; its size is the upright one.
-         * FORCE because the plan already fixed both sides. */
+        /* thumbnail rotates per EXIF itself and its size is the upright
+         * one; it decodes in an order that works with the source's
+         * sequential access.  FORCE because the plan already fixed both
+         * sides. */
         size_t len = 0;
         const unsigned char *bytes = host->job_source_bytes(job, &len);
         if (vips_thumbnail_buffer((void *)bytes, len, &cur, p.sw, "height", p.sh, "size",
@@ -278,19 +280,34 @@ static int rz_process(void *state, pix_job *job)
         }
     } else {
         /* A stage changed the image: upright it as the source path would,
-         * then scale (thumbnail_image premultiplies alpha, resize would not). */
+         * then scale (thumbnail_image premultiplies alpha, resize would not).
+         * A quarter turn reads the image out of order, so rotate a copy held
+         * in memory. */
         VipsImage *up = NULL;
-        if (orientation != 1 ? vips_autorot(img, &up, NULL) : vips_copy(img, &up, NULL)) {
-            host->job_error(job, "cannot rotate %s upright: %s", src->key, vips_error_buffer());
+        if (orientation != 1) {
+            VipsImage *mem = host->job_image_shared(job);
+            if (!mem)
+                return -1; /* the host recorded why */
+            if (vips_autorot(mem, &up, NULL)) {
+                host->job_error(job, "cannot rotate %s upright: %s", src->key,
+                                vips_error_buffer());
+                goto out;
+            }
+        } else if (vips_copy(img, &up, NULL)) {
+            host->job_error(job, "cannot copy %s: %s", src->key, vips_error_buffer());
             goto out;
         }
-        int r = vips_thumbnail_image(up, &cur, p.sw, "height", p.sh, "size", VIPS_SIZE_FORCE,
-                                     NULL);
-        g_object_unref(up);
-        if (r) {
-            host->job_error(job, "cannot resize %s to %dx%d: %s", src->key, p.sw, p.sh,
-                            vips_error_buffer());
-            goto out;
+        if (!scale) {
+            cur = up;
+        } else {
+            int r = vips_thumbnail_image(up, &cur, p.sw, "height", p.sh, "size",
+                                         VIPS_SIZE_FORCE, NULL);
+            g_object_unref(up);
+            if (r) {
+                host->job_error(job, "cannot resize %s to %dx%d: %s", src->key, p.sw, p.sh,
+                                vips_error_buffer());
+                goto out;
+            }
         }
     }
 
