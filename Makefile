@@ -86,8 +86,12 @@ test: deps
 	PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) $(BUILD)/unit-tests $(TEST_ARGS)
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/mkimage
 	@sh scripts/demo.sh $(BUILD)
+
+$(BUILD)/mkimage: tools/mkimage.c tests/unit/testutil.c tests/unit/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ tools/mkimage.c tests/unit/testutil.c $(PKG_LIBS) $(LDFLAGS_ALL)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pixpipe/plugins \
@@ -98,6 +102,6 @@ install: all
 	install -m 644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines/
 
 clean:
-	rm -rf build build-san out
+	rm -rf build build-san out demo
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

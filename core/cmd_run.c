@@ -10,6 +10,7 @@
 #include "inputs.h"
 #include "job.h"
 #include "log.h"
+#include "pipeline_check.h"
 #include "runner.h"
 #include "setup.h"
 
@@ -77,7 +78,10 @@ int pix_cmd_run(int argc, char **argv)
         goto fail;
     }
     p = pix_open_pipeline(pipeline_path, reg, &err);
-    if (!p || pix_pipeline_start(p, &pix_host_api, &err) < 0)
+    if (!p)
+        goto fail;
+    if ((opts.dry_run ? pix_pipeline_start_source(p, &pix_host_api, &err)
+                      : pix_pipeline_start(p, &pix_host_api, &err)) < 0)
         goto fail;
 
     /* Never read our own outputs back when a folder holding them is named. */

@@ -8,4 +8,8 @@
  * `validate` and by pix_pipeline_start().  Returns 0 or -1 with err. */
 int pix_pipeline_check(const pix_pipeline *p, pix_err *err);
 
+/* Starts only the source storage: what --dry-run needs, so that it creates
+ * no folder, file or table.  Returns 0 or -1 with err. */
+int pix_pipeline_start_source(pix_pipeline *p, const pix_host *host, pix_err *err);
+
 #endif

@@ -37,6 +37,13 @@ static int start_one(pix_instance *in, const pix_host *host, const char *path, p
     return 0;
 }
 
+int pix_pipeline_start_source(pix_pipeline *p, const pix_host *host, pix_err *err)
+{
+    if (pix_pipeline_check(p, err) < 0)
+        return -1;
+    return start_one(p->source, host, p->path, err);
+}
+
 int pix_pipeline_start(pix_pipeline *p, const pix_host *host, pix_err *err)
 {
     if (pix_pipeline_check(p, err) < 0)

@@ -1,0 +1,241 @@
+/* `pixpipe run`, `validate` and the CLI as a user meets them: good inputs
+ * processed, bad ones named with their reason, exit status, summary. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *tmp;
+
+static void setup(void)
+{
+    tmp = tu_tmpdir();
+    cr_assert_not_null(tmp);
+}
+
+static void teardown(void)
+{
+    tu_rmrf(tmp);
+    free(tmp);
+}
+
+TestSuite(run, .init = setup, .fini = teardown);
+
+static char *at(const char *rel)
+{
+    return tu_strf("%s/%s", tmp, rel);
+}
+
+static void make(const char *rel, int w, int h)
+{
+    char *p = at(rel);
+    cr_assert_eq(tu_make_image(p, w, h), 0, "cannot make %s", p);
+    free(p);
+}
+
+static void write_text(const char *rel, const char *text)
+{
+    char *p = at(rel);
+    cr_assert_eq(tu_write_file(p, text, strlen(text)), 0);
+    free(p);
+}
+
+static void expect_size(const char *rel, int w, int h)
+{
+    char *p = at(rel);
+    int gw = 0, gh = 0;
+    cr_assert_eq(tu_image_size(p, &gw, &gh, NULL), 0, "%s missing or unreadable", rel);
+    cr_expect(gw == w && gh == h, "%s is %dx%d, expected %dx%d", rel, gw, gh, w, h);
+    free(p);
+}
+
+/* The issue's acceptance case: one corrupt and one missing input among
+ * good ones.  Good ones are written, each bad one is named with its reason,
+ * the exit status says something failed. */
+Test(run, corrupt_and_missing_inputs_fail_alone)
+{
+    make("a.jpg", 2000, 1500);
+    make("b.png", 800, 1200);
+    write_text("corrupt.jpg", "\xff\xd8\xff\xe0 this is not really a jpeg");
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run a.jpg corrupt.jpg missing.jpg b.png", tmp,
+                     tu_pixpipe());
+    cr_expect_eq(rc, 1, "exit status %d\n%s\n%s", rc, out, err);
+    cr_expect(strstr(out, "2 processed, 2 failed, 0 skipped\n") != NULL, "%s", out);
+    expect_size("out/a-large.jpg", 1600, 1200);
+    expect_size("out/b-large.jpg", 800, 1200);
+    cr_expect(strstr(err, "failed: corrupt.jpg: ") != NULL, "%s", err);
+    cr_expect(strstr(err, "failed: missing.jpg: storage-fs: ") != NULL, "%s", err);
+    cr_expect(strstr(err, "No such file or directory") != NULL, "%s", err);
+    char *p = at("out/corrupt-large.jpg");
+    cr_expect(!tu_exists(p), "nothing written for the corrupt input");
+    free(p);
+    free(out);
+    free(err);
+}
+
+Test(run, truncated_jpeg_fails_with_reason)
+{
+    make("whole.jpg", 1200, 900);
+    char *p = at("whole.jpg");
+    size_t len;
+    char *data = tu_read_file(p, &len);
+    cr_assert_not_null(data);
+    char *q = at("cut.jpg");
+    cr_assert_eq(tu_write_file(q, data, len / 2), 0);
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run cut.jpg whole.jpg", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 1);
+    cr_expect(strstr(out, "1 processed, 1 failed, 0 skipped") != NULL, "%s", out);
+    cr_expect(strstr(err, "failed: cut.jpg: ") != NULL && strstr(err, "Premature end") != NULL,
+              "%s", err);
+    free(data);
+    free(p);
+    free(q);
+    free(out);
+    free(err);
+}
+
+Test(run, folder_recursion_keeps_layout_and_skips_non_images)
+{
+    char *sub = at("in/sub/deeper");
+    cr_assert_eq(tu_runf(NULL, NULL, "mkdir -p %s", sub), 0);
+    make("in/top.jpg", 300, 200);
+    make("in/sub/deeper/inner.png", 100, 50);
+    write_text("in/notes.txt", "not an image\n");
+    write_text("in/.hidden.jpg", "hidden files are passed over\n");
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run -j 2 in", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0, "%s %s", out, err);
+    cr_expect(strstr(out, "2 processed, 0 failed, 1 skipped") != NULL, "%s", out);
+    cr_expect(strstr(out, "skipped  in/notes.txt: not an image") != NULL, "%s", out);
+    expect_size("out/top-large.jpg", 300, 200);
+    expect_size("out/sub/deeper/inner-large.jpg", 100, 50);
+    /* running again on the folder holding ./out does not eat its own output */
+    free(out);
+    free(err);
+    rc = tu_runf(&out, &err, "cd %s && %s run -q .", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0, "%s %s", out, err);
+    cr_expect(strstr(out, "2 processed, 0 failed, 1 skipped") != NULL, "%s", out);
+    free(sub);
+    free(out);
+    free(err);
+}
+
+Test(run, parallel_jobs_process_everything)
+{
+    for (int i = 0; i < 8; i++) {
+        char *name = tu_strf("img%d.jpg", i);
+        make(name, 400 + i * 10, 300);
+        free(name);
+    }
+    char *out = NULL;
+    int rc = tu_runf(&out, NULL, "cd %s && %s run -q -j 4 img*.jpg", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0);
+    cr_expect_str_eq(out, "8 processed, 0 failed, 0 skipped\n");
+    for (int i = 0; i < 8; i++) {
+        char *name = tu_strf("out/img%d-large.jpg", i);
+        expect_size(name, 400 + i * 10, 300);
+        free(name);
+    }
+    free(out);
+}
+
+Test(run, dry_run_writes_nothing)
+{
+    make("a.jpg", 640, 480);
+    char *out = NULL;
+    int rc = tu_runf(&out, NULL, "cd %s && %s run --dry-run a.jpg", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0);
+    cr_expect(strstr(out, "plan     a.jpg (jpeg 640x480) -> ./out/a-large.jpg") != NULL, "%s", out);
+    char *o = at("out");
+    cr_expect(!tu_exists(o), "dry run created ./out");
+    free(o);
+    free(out);
+}
+
+Test(run, pixel_and_byte_limits_are_checked_before_decoding)
+{
+    make("big.png", 3000, 2000);
+    make("small.jpg", 100, 100);
+    write_text("p.yaml", "limits: { max_pixels: 5M, max_input_bytes: 2MB }\n"
+                         "stages: [ resize: { width: 64 } ]\n");
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run -p p.yaml big.png small.jpg", tmp,
+                     tu_pixpipe());
+    cr_expect_eq(rc, 1);
+    /* the PNG of noise is over 2 MB: the byte limit refuses it first */
+    cr_expect(strstr(err, "failed: big.png: storage-fs: ") != NULL &&
+              strstr(err, "limit") != NULL, "%s", err);
+    free(out);
+    free(err);
+    write_text("p2.yaml", "limits: { max_pixels: 5M }\n");
+    rc = tu_runf(&out, &err, "cd %s && %s run -p p2.yaml big.png", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 1);
+    cr_expect(strstr(err, "is 3000x2000 = 6000000 pixels, over limits.max_pixels (5000000)")
+              != NULL, "%s", err);
+    free(out);
+    free(err);
+}
+
+Test(run, validate_and_usage)
+{
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s validate", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(out, "<embedded>/pipelines/default.yaml: ok") != NULL, "%s", out);
+    cr_expect(strstr(out, "resize, metadata-sink") != NULL, "%s", out);
+    char *o = at("out");
+    cr_expect(!tu_exists(o), "validate must create nothing");
+    free(o);
+    free(out);
+    free(err);
+    /* the file in the source tree is the one compiled in */
+    rc = tu_runf(&out, &err, "%s validate -p %s/pipelines/default.yaml", tu_pixpipe(), tu_src());
+    cr_expect_eq(rc, 0, "%s", err);
+    free(out);
+    free(err);
+    rc = tu_runf(&out, &err, "%s run", tu_pixpipe());
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "no input given") != NULL, "%s", err);
+    free(out);
+    free(err);
+    rc = tu_runf(&out, &err, "%s --version", tu_pixpipe());
+    cr_expect_eq(rc, 0);
+    cr_expect(strstr(out, "plugin ABI 1.0") != NULL, "%s", out);
+    free(out);
+    free(err);
+}
+
+Test(run, pipeline_from_environment_and_bad_pipeline_file)
+{
+    make("a.jpg", 500, 500);
+    write_text("env.yaml", "output: { rendition: web, format: png }\n"
+                           "stages: [ resize: { width: 100 } ]\n");
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && PIXPIPE_PIPELINE=env.yaml %s run a.jpg", tmp,
+                     tu_pixpipe());
+    cr_expect_eq(rc, 0, "%s", err);
+    expect_size("out/a-web.png", 100, 100);
+    free(out);
+    free(err);
+    write_text("typo.yaml", "stages:\n  - resize: { width: 100, fit: insde }\n");
+    rc = tu_runf(&out, &err, "cd %s && %s run -p typo.yaml a.jpg", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "typo.yaml:2:") != NULL, "%s", err);
+    cr_expect(strstr(err, "inside, cover, contain, fill, outside") != NULL, "%s", err);
+    free(out);
+    free(err);
+}
+
+Test(run, no_progress_line_when_not_a_terminal)
+{
+    make("a.jpg", 100, 100);
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run a.jpg", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0);
+    cr_expect(strstr(err, "img/s") == NULL && strchr(err, '\r') == NULL, "%s", err);
+    free(out);
+    free(err);
+}
