@@ -10,6 +10,8 @@ PREFIX  ?= /usr/local
 CC      ?= cc
 PKGS    := vips yaml-0.1 jansson sqlite3
 SAN     ?=
+V       ?=
+Q       := $(if $(V),,@)
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -39,19 +41,21 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_PLUGIN_SRC := $(wildcard tests/plugins/*.c)
 TEST_PLUGIN_SO := $(TEST_PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/test-plugins/%.so)
 
-.PHONY: all demo test check-deps deps bench install clean
+.PHONY: all demo test deps bench install clean memcheck
 all: $(BUILD)/pixpipe $(PLUGIN_SO)
 
 $(BUILD)/libpixcore.a: $(CORE_OBJ)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/pixpipe: $(BUILD)/obj/core/main.o $(BUILD)/libpixcore.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -ldl -lpthread -lm
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -ldl -lpthread -lm
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The default pipeline is compiled into the binary, so `pixpipe run FILE`
 # works from any folder with nothing installed.
@@ -67,15 +71,18 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 .SECONDEXPANSION:
 $(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) include/pixpipe/pixpipe.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -fPIC -shared \
-	  -fvisibility=hidden -o $@ $(filter %.c,$^) $(PKG_LIBS) $(LDFLAGS_ALL)
+	@echo "  PLUGIN  $@"
+	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -fPIC -shared \
+	  -fvisibility=hidden -o $@ $(filter %.c,$^) -Wl,--as-needed $(PKG_LIBS) $(LDFLAGS_ALL)
 
 $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/pixpipe/pixpipe.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
+	@echo "  PLUGIN  $@"
+	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
 
 $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpixcore.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -ldl -lpthread -lm
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -ldl -lpthread -lm
 
 # Packages: `make deps` installs what is missing when run as root.
 deps:
@@ -91,7 +98,8 @@ demo: deps
 
 $(BUILD)/mkimage: tools/mkimage.c tests/unit/testutil.c tests/unit/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ tools/mkimage.c tests/unit/testutil.c $(PKG_LIBS) $(LDFLAGS_ALL)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ tools/mkimage.c tests/unit/testutil.c $(PKG_LIBS) $(LDFLAGS_ALL)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pixpipe/plugins \
@@ -105,3 +113,9 @@ clean:
 	rm -rf build build-san out demo
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# The core paths under valgrind: a good, a corrupt and a missing input, two
+# jobs at once, through the default pipeline.  Fails on any definite leak or
+# memory error.
+memcheck: all $(BUILD)/mkimage
+	@sh scripts/memcheck.sh $(BUILD)

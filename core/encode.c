@@ -175,7 +175,7 @@ int pix_encode_image(VipsImage *img, const char *format, const pix_encode *enc, 
 vips_fail:
     {
         char why[1024];
-        pix_err_set(err, "cannot encode %s: %s", format, pix_vips_error(why, sizeof why));
+        pix_err_set(err, "cannot produce it as %s: %s", format, pix_vips_error(why, sizeof why));
     }
     rc = -1;
 out:

@@ -84,6 +84,9 @@ int pix_template_check(const char *tmpl, pix_err *err)
 {
     if (!tmpl || !*tmpl)
         return pix_err_set(err, "key template is empty");
+    if (tmpl[0] == '/')
+        return pix_err_set(err, "key template '%s' starts with '/': keys are relative to the "
+                           "destination bucket or root", tmpl);
     if (walk(tmpl, "", "", "", NULL, err) < 0)
         return -1;
     if (!strstr(tmpl, "{rendition}"))

@@ -3,6 +3,19 @@
 #include <stdlib.h>
 #include <vips/vips.h>
 
+#include "log.h"
+
+/* libvips reports recoverable decoder trouble through GLib warnings.  The
+ * job's own error already says what went wrong when it matters (fail_on),
+ * so these go to the debug log instead of cluttering every run. */
+static void vips_warning(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                         gpointer data)
+{
+    (void)level;
+    (void)data;
+    pix_log(PIX_LOG_DEBUG, domain, "%s", message);
+}
+
 int pix_vips_start(const char *argv0, pix_err *err)
 {
     if (VIPS_INIT(argv0)) {
@@ -12,6 +25,8 @@ int pix_vips_start(const char *argv0, pix_err *err)
     /* Every job works on a different image: caching operations across jobs
      * only holds memory (RSS must stay flat over thousands of images). */
     vips_cache_set_max(0);
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO,
+                      vips_warning, NULL);
     return 0;
 }
 

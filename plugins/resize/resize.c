@@ -272,8 +272,11 @@ static int rz_process(void *state, pix_job *job)
          * sides. */
         size_t len = 0;
         const unsigned char *bytes = host->job_source_bytes(job, &len);
+        /* load_options carries the pipeline's fail_on, so a truncated file
+         * fails here just as it would in the host's own decode */
         if (vips_thumbnail_buffer((void *)bytes, len, &cur, p.sw, "height", p.sh, "size",
-                                  VIPS_SIZE_FORCE, NULL)) {
+                                  VIPS_SIZE_FORCE, "option_string",
+                                  src->load_options ? src->load_options : "", NULL)) {
             host->job_error(job, "cannot shrink %s to %dx%d: %s", src->key, p.sw, p.sh,
                             vips_error_buffer());
             goto out;
