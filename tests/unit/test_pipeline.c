@@ -471,3 +471,22 @@ Test(pipeline, embedded_default_pipeline_parses)
     cr_assert_eq(p->max_pixels, 100000000);
     pix_pipeline_free(p);
 }
+
+Test(pipeline, aliases_are_bounded)
+{
+    /* An alias inside its own anchor, and exponential alias fan-out, end
+     * with an error instead of an endless or huge copy. */
+    assert_has(fails("name: &x [*x]\n"), "pipes/x.yaml:1:");
+    assert_has(fails("name: &x [*x]\n"), "nests or repeats aliases too deeply");
+    assert_has(fails("a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                     "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                     "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"),
+               "nests or repeats aliases too deeply");
+    /* Plain aliases work. */
+    pix_pipeline *p = parse(HDR "stages:\n  - optsdemo: &o { token: abcd, count: 7 }\n"
+                                "  - optsdemo: *o\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(((demo_config *)p->stages[1]->config)->count, 7);
+    pix_pipeline_free(p);
+    assert_has(fails("name: *nope\n"), "pipes/x.yaml:1:7: YAML syntax error: found undefined alias");
+}
