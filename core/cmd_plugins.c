@@ -48,8 +48,7 @@ static void show_one(const pix_plugin *pl)
     printf("\nOptions:\n");
     for (const pix_option *o = pl->options; o->name; o++) {
         pix_option_describe(o, desc, sizeof desc);
-        printf("  %-16s %s%s%s\n", o->name, desc, o->flags & PIX_OPT_REQUIRED ? ", required" : "",
-               o->flags & PIX_OPT_SECRET ? ", secret" : "");
+        printf("  %-16s %s\n", o->name, desc);
         if (o->doc)
             printf("  %-16s %s\n", "", o->doc);
     }
@@ -68,7 +67,15 @@ int pix_cmd_plugins(int argc, char **argv)
     if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         puts("usage: pixpipe plugins [NAME]");
     } else if (argc > 1) {
+        /* short names as in a pipeline file: fs, sqlite, ... */
         const pix_plugin *pl = pix_registry_get(reg, argv[1], &err);
+        static const char *const prefixes[] = { "storage-", "metadata-" };
+        for (size_t i = 0; !pl && i < sizeof prefixes / sizeof *prefixes; i++) {
+            char full[256];
+            pix_err ignored;
+            snprintf(full, sizeof full, "%s%s", prefixes[i], argv[1]);
+            pl = pix_registry_get(reg, full, &ignored);
+        }
         if (pl) {
             show_one(pl);
         } else {

@@ -64,10 +64,6 @@ int pix_cmd_run(int argc, char **argv)
             return 2;
         }
     }
-    if (optind >= argc) {
-        fputs("pixpipe run: no input given (files or folders)\n", stderr);
-        return 2;
-    }
     opts.progress = !opts.quiet && isatty(STDERR_FILENO);
 
     if (pix_vips_start(argv[0], &err) < 0)
@@ -80,6 +76,12 @@ int pix_cmd_run(int argc, char **argv)
     p = pix_open_pipeline(pipeline_path, reg, &err);
     if (!p)
         goto fail;
+    if (optind >= argc &&
+        (!p->source_bucket || strcmp(p->source->plugin->name, "storage-fs") != 0)) {
+        pix_err_set(&err, "run: no input given (files or folders), and the pipeline declares "
+                    "no source folder (source: { storage: fs, root: DIR })");
+        goto fail;
+    }
     if ((opts.dry_run ? pix_pipeline_start_source(p, &pix_host_api, &err)
                       : pix_pipeline_start(p, &pix_host_api, &err)) < 0)
         goto fail;
@@ -91,6 +93,10 @@ int pix_cmd_run(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (pix_inputs_add(&in, argv[i], exclude, &err) < 0)
             goto fail;
+    /* With no input named, a folder source declared in the pipeline
+     * (source: { storage: fs, root: DIR }) is processed whole. */
+    if (optind >= argc && pix_inputs_add(&in, p->source_bucket, exclude, &err) < 0)
+        goto fail;
 
     pix_run_summary sum;
     pix_run(p, &in, &opts, &sum);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "job.h"
 #include "pipeline_check.h"
 #include "setup.h"
 
@@ -56,7 +57,7 @@ int pix_cmd_validate(int argc, char **argv)
         goto fail;
     }
     p = pix_open_pipeline(path, reg, &err);
-    if (!p || pix_pipeline_check(p, &err) < 0)
+    if (!p || pix_pipeline_check(p, &pix_host_api, &err) < 0)
         goto fail;
     describe(p);
     status = 0;

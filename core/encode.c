@@ -55,6 +55,10 @@ const char *pix_format_detect(const void *data, size_t len)
 
 static bool can_save(const fmt *f)
 {
+    /* The saver table exists once libvips is started; starting it again is
+     * a no-op, and this makes the check safe from the pipeline parser too. */
+    if (VIPS_INIT("pixpipe"))
+        return false;
     bool ok = vips_foreign_find_save_buffer(f->suffix) != NULL;
     vips_error_clear();
     return ok;
@@ -182,4 +186,33 @@ out:
     if (im)
         g_object_unref(im);
     return rc;
+}
+
+/* The largest `effort` each encoder takes (libvips 8.14): png compression
+ * 0..9, webp effort 0..6, avif effort 0..9.  Others take none. */
+static int effort_max(const char *format)
+{
+    if (strcmp(format, "png") == 0 || strcmp(format, "avif") == 0)
+        return 9;
+    if (strcmp(format, "webp") == 0)
+        return 6;
+    return -1;
+}
+
+int pix_output_check(const char *format, const char *rendition, int effort, pix_err *err)
+{
+    if (pix_format_check(format, err) < 0)
+        return pix_err_prefix(err, "format");
+    if (!rendition || !*rendition || strchr(rendition, '/'))
+        return pix_err_set(err, "rendition: '%s' must be a non-empty name without '/'",
+                           rendition ? rendition : "");
+    if (effort >= 0 && strcmp(format, "source") != 0) {
+        int max = effort_max(format);
+        if (max < 0)
+            return pix_err_set(err, "effort: %s takes no effort setting", format);
+        if (effort > max)
+            return pix_err_set(err, "effort: %d is out of range for %s; expected 0..%d", effort,
+                               format, max);
+    }
+    return 0;
 }

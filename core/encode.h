@@ -26,6 +26,11 @@ const char *pix_format_mime(const char *format);
  * 0, or -1 with err saying what is missing. */
 int pix_format_check(const char *format, pix_err *err);
 
+/* Checks an output's settings: the format can be written, the rendition
+ * name is usable in a key, effort lies in the encoder's range (-1: default).
+ * Returns 0, or -1 with err naming the setting ("format: ..."). */
+int pix_output_check(const char *format, const char *rendition, int effort, pix_err *err);
+
 /* Encodes img (borrowed) as format with enc's options.  *buf is allocated
  * with g_malloc: caller frees with g_free().  Returns 0 or -1 with err. */
 int pix_encode_image(VipsImage *img, const char *format, const pix_encode *enc, void **buf,

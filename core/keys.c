@@ -1,5 +1,6 @@
 #include "keys.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,10 @@ static int placeholder(const char *name, size_t n, const char *src_key, const ch
     return -1;
 }
 
-/* One walk serves both checking (b == NULL) and expanding. */
+/* One walk serves both checking (b == NULL) and expanding.  *seen_rendition
+ * (may be NULL) tells whether a real {rendition} placeholder was met. */
 static int walk(const char *tmpl, const char *src_key, const char *rendition, const char *ext,
-                sbuf *b, pix_err *err)
+                sbuf *b, bool *seen_rendition, pix_err *err)
 {
     for (const char *p = tmpl; *p;) {
         if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
@@ -64,6 +66,8 @@ static int walk(const char *tmpl, const char *src_key, const char *rendition, co
             const char *end = strchr(p, '}');
             if (!end)
                 return pix_err_set(err, "key template '%s': unclosed '{'", tmpl);
+            if (seen_rendition && end - p - 1 == 9 && memcmp(p + 1, "rendition", 9) == 0)
+                *seen_rendition = true;
             if (placeholder(p + 1, (size_t)(end - p - 1), src_key, rendition, ext, b) < 0)
                 return pix_err_set(err, "key template '%s': unknown placeholder '%.*s'; "
                                    "expected {key}, {dir}, {name}, {ext} or {rendition}",
@@ -87,9 +91,10 @@ int pix_template_check(const char *tmpl, pix_err *err)
     if (tmpl[0] == '/')
         return pix_err_set(err, "key template '%s' starts with '/': keys are relative to the "
                            "destination bucket or root", tmpl);
-    if (walk(tmpl, "", "", "", NULL, err) < 0)
+    bool seen = false;
+    if (walk(tmpl, "", "", "", NULL, &seen, err) < 0)
         return -1;
-    if (!strstr(tmpl, "{rendition}"))
+    if (!seen)
         return pix_err_set(err, "key template '%s' lacks {rendition}: every rendition "
                            "would be written to the same key", tmpl);
     return 0;
@@ -99,7 +104,7 @@ char *pix_template_expand(const char *tmpl, const char *src_key, const char *ren
                           const char *ext, pix_err *err)
 {
     sbuf b = { 0 };
-    if (walk(tmpl, src_key, rendition, ext, &b, err) < 0)
+    if (walk(tmpl, src_key, rendition, ext, &b, NULL, err) < 0)
         goto fail;
     if (!b.s || !*b.s) {
         pix_err_set(err, "key template '%s' gives an empty key for '%s'", tmpl, src_key);

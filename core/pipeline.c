@@ -4,6 +4,8 @@
  * stops the load.  Plugin options and the pipeline's own limits/output go
  * through the same validator (optfill.c), so their errors read the same. */
 #include "pipeline.h"
+#include "keys.h"
+#include "encode.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -98,6 +100,11 @@ static int load_output(loader *ld, const pix_ynode *root)
     ld->p->output_format = strdup(format_choices[cfg.format]);
     if (!ld->p->output_format) {
         pix_err_set(ld->err, "out of memory");
+        goto out;
+    }
+    if (pix_output_check(ld->p->output_format, cfg.rendition, (int)cfg.effort, ld->err) < 0) {
+        const pix_ynode *at = pr ? pr->val : root;
+        pix_err_prefix(ld->err, "%s:%d:%d: output", ld->path, at->line, at->col);
         goto out;
     }
     ld->p->output_rendition = cfg.rendition; /* taken over */
@@ -285,6 +292,11 @@ static int load_storage(loader *ld, const pix_ynode *root, const char *section, 
                                 "a key template such as \"{dir}/{name}-{rendition}.{ext}\"",
                                 &ld->p->key_template) < 0)
             goto out;
+        if (kval && pix_template_check(ld->p->key_template, ld->err) < 0) {
+            pix_err_prefix(ld->err, "%s:%d:%d: %s: key", ld->path, kval->line, kval->col,
+                           section);
+            goto out;
+        }
         if (!ld->p->key_template &&
             !(ld->p->key_template = strdup("{dir}/{name}-{rendition}.{ext}"))) {
             pix_err_set(ld->err, "out of memory");
@@ -350,6 +362,11 @@ static int load_stage(loader *ld, size_t i, const pix_ynode *item)
             return pix_err_set(ld->err,
                                "%s:%d:%d: %s %s: expected a mapping of options or nothing, got %s",
                                ld->path, opts->line, opts->col, ctx, name, pix_ynode_kind(opts));
+    } else if (item->type == PIX_YMAP && item->n == 0) {
+        return pix_err_set(ld->err,
+                           "%s:%d:%d: %s: empty entry; expected a plugin name, optionally with a "
+                           "mapping of options (- resize: { width: 800 })",
+                           ld->path, item->line, item->col, ctx);
     } else if (item->type == PIX_YMAP) {
         /* Usually options written at the plugin's level instead of under it. */
         return pix_err_set(ld->err,

@@ -15,6 +15,7 @@
 
 #include "options.h"
 #include "paths.h"
+#include "suggest.h"
 
 typedef struct entry {
     char *name;
@@ -280,7 +281,14 @@ const pix_plugin *pix_registry_get(pix_registry *reg, const char *name, pix_err 
 {
     entry *e = find(reg, name);
     if (!e) {
-        pix_err_set(err, "unknown plugin '%s'; installed: %s (search path: %s)", name,
+        const char **names = calloc(reg->n + 1, sizeof *names);
+        char hint[160] = "";
+        for (size_t i = 0; names && i < reg->n; i++)
+            names[i] = reg->items[i].name;
+        if (names)
+            pix_suggest_clause(name, names, hint, sizeof hint);
+        free(names);
+        pix_err_set(err, "unknown plugin '%s'%s; installed: %s (search path: %s)", name, hint,
                     pix_registry_names(reg), reg->search_path ? reg->search_path : "");
         return NULL;
     }

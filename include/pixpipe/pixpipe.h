@@ -261,7 +261,19 @@ typedef struct pix_plugin {
         pix_storage_ops storage;
         pix_metadata_ops metadata;
     } ops;
+    /* Optional.  Checks config (borrowed) for what the option table cannot
+     * say (e.g. "width or height"), with no side effect: `pixpipe validate`
+     * runs it, and create() runs only after it passed.  Returns 0, or -1
+     * after host->error(). */
+    int (*check)(const pix_host *host, pix_instance *self, const void *config);
+    unsigned flags; /* PIX_PLUGIN_* below */
 } pix_plugin;
+
+enum {
+    /* A stage that hands records to the metadata backend
+     * (host->job_write_record): the pipeline must have a metadata section. */
+    PIX_PLUGIN_WRITES_RECORDS = 1u << 0,
+};
 
 /* The entry point every plugin exports.  Returns a static descriptor. */
 typedef const pix_plugin *(*pix_plugin_entry_fn)(void);

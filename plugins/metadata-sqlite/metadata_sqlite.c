@@ -148,12 +148,9 @@ static void sql_destroy(void *state)
     free(st);
 }
 
-static int sql_create(const pix_host *host, pix_instance *self, const void *config, void **state)
+static int sql_check(const pix_host *host, pix_instance *self, const void *config)
 {
     const sql_config *cfg = config;
-    sql_state *st = NULL;
-    char *sql = NULL;
-    int rc = -1;
 
     if (!cfg->path || !*cfg->path) {
         host->error(self, "path: the database file must not be empty");
@@ -164,6 +161,16 @@ static int sql_create(const pix_host *host, pix_instance *self, const void *conf
                     cfg->table ? cfg->table : "");
         return -1;
     }
+    return 0;
+}
+
+static int sql_create(const pix_host *host, pix_instance *self, const void *config, void **state)
+{
+    const sql_config *cfg = config;
+    sql_state *st = NULL;
+    char *sql = NULL;
+    int rc = -1;
+
     st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(cfg->path))) {
         host->error(self, "out of memory");
@@ -300,6 +307,7 @@ static const pix_plugin metadata_sqlite = {
     .summary = "One row per source object in a SQLite file, upserted by bucket and key",
     .options = sql_options,
     .config_size = sizeof(sql_config),
+    .check = sql_check,
     .create = sql_create,
     .destroy = sql_destroy,
     .ops.metadata = { .put = sql_put },

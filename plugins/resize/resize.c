@@ -87,15 +87,22 @@ typedef struct rz_plan {
     int cw, ch;
 } rz_plan;
 
-static int rz_create(const pix_host *host, pix_instance *self, const void *config, void **state)
+static int rz_check(const pix_host *host, pix_instance *self, const void *config)
 {
     const rz_config *cfg = config;
-    rz_state *st;
 
     if (cfg->width <= 0 && cfg->height <= 0) {
         host->error(self, "give width, height or both (the box to resize into)");
         return -1;
     }
+    return 0;
+}
+
+static int rz_create(const pix_host *host, pix_instance *self, const void *config, void **state)
+{
+    const rz_config *cfg = config;
+    rz_state *st;
+
     st = calloc(1, sizeof *st);
     if (!st) {
         host->error(self, "out of memory");
@@ -352,6 +359,7 @@ static const pix_plugin resize = {
     .summary = "Scales the image into a box: inside, cover, contain, fill or outside; no upscaling by default",
     .options = rz_options,
     .config_size = sizeof(rz_config),
+    .check = rz_check,
     .create = rz_create,
     .destroy = rz_destroy,
     .ops.stage = { .process = rz_process, .finish = NULL },

@@ -35,6 +35,9 @@ Test(keys, template_errors)
     cr_expect(strstr(err.msg, "unclosed '{'") != NULL, "%s", err.msg);
     cr_expect_eq(pix_template_check("{name}.{ext}", &err), -1);
     cr_expect(strstr(err.msg, "lacks {rendition}") != NULL, "%s", err.msg);
+    /* an escaped brace pair is literal text, not the placeholder */
+    cr_expect_eq(pix_template_check("{{rendition}}/{name}.{ext}", &err), -1);
+    cr_expect(strstr(err.msg, "lacks {rendition}") != NULL, "%s", err.msg);
     cr_expect_eq(pix_template_check("/abs/{name}-{rendition}", &err), -1);
     cr_expect(strstr(err.msg, "starts with '/'") != NULL, "%s", err.msg);
     cr_expect_eq(pix_template_check("{dir}/{name}-{rendition}.{ext}", &err), 0);

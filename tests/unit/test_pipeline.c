@@ -272,7 +272,8 @@ Test(pipeline, bad_enum_lists_allowed_values)
 Test(pipeline, unknown_plugin_lists_installed)
 {
     const char *msg = fails(HDR "stages:\n  - nopts\n  - optsdemoo: {}\n");
-    assert_has(msg, "pipes/x.yaml:5:5: stages[1]: unknown plugin 'optsdemoo'; installed: ");
+    assert_has(msg, "pipes/x.yaml:5:5: stages[1]: unknown plugin 'optsdemoo' (did you mean "
+                    "'optsdemo'?); installed: ");
     assert_has(msg, "optsdemo");
     assert_has(msg, "storage-memtest");
     msg = fails("source: { storage: nosuch }\n");
@@ -308,6 +309,21 @@ Test(pipeline, missing_required)
                "pipes/x.yaml:3:11: metadata: missing 'backend'; expected a metadata backend");
 }
 
+/* Checks made at parse time beyond the option tables still cite the
+ * position of the value at fault. */
+Test(pipeline, key_template_and_output_errors_cite_position)
+{
+    assert_has(fails("destination: { storage: memtest, root: ./o, key: \"{name}.{ext}\" }\n"),
+               "pipes/x.yaml:1:50: destination: key: key template '{name}.{ext}' lacks "
+               "{rendition}");
+    assert_has(fails("destination: { storage: memtest, root: ./o, key: \"{dir}/{nmae}-{rendition}\" }\n"),
+               "unknown placeholder '{nmae}'");
+    assert_has(fails("output: { format: webp, effort: 9 }\n"),
+               "pipes/x.yaml:1:9: output: effort: 9 is out of range for webp; expected 0..6");
+    assert_has(fails("output: { rendition: a/b }\n"),
+               "pipes/x.yaml:1:9: output: rendition: 'a/b' must be a non-empty name without '/'");
+}
+
 Test(pipeline, metadata_section)
 {
     pix_pipeline *p = parse(HDR "metadata: { backend: metadata-memtest, table: images }\n");
@@ -332,11 +348,11 @@ Test(pipeline, bucket_and_root_both)
                      "pipes/x.yaml:1:45: destination: give 'bucket' or 'root', not both; they "
                      "are synonyms");
     pix_pipeline *p = parse("source: { storage: memtest, root: ./in }\n"
-                            "destination: { storage: storage-memtest, root: ./o, key: \"{name}\" }\n");
+                            "destination: { storage: storage-memtest, root: ./o, key: \"{name}/{rendition}\" }\n");
     cr_assert_not_null(p, "%s", err.msg);
     cr_assert_str_eq(p->source_bucket, "./in");
     cr_assert_str_eq(p->dest_bucket, "./o");
-    cr_assert_str_eq(p->key_template, "{name}");
+    cr_assert_str_eq(p->key_template, "{name}/{rendition}");
     cr_assert_str_eq(p->dest->label, "destination storage-memtest");
     pix_pipeline_free(p);
     assert_has(fails("source: { storage: memtest, key: x }\n"),

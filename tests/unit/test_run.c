@@ -240,3 +240,69 @@ Test(run, no_progress_line_when_not_a_terminal)
     free(out);
     free(err);
 }
+
+/* Plugins' own checks run in `validate`, before anything is created, and
+ * their errors cite where the plugin is declared. */
+Test(run, validate_runs_plugin_checks_and_creates_nothing)
+{
+    char *out = NULL, *err = NULL;
+    write_text("nobox.yaml", "stages:\n  - resize: { fit: cover }\n");
+    int rc = tu_runf(&out, &err, "cd %s && %s validate -p nobox.yaml", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "nobox.yaml:2:5: stages[0] resize: give width, height or both") != NULL,
+              "%s", err);
+    free(out);
+    free(err);
+
+    write_text("table.yaml", "metadata: { backend: sqlite, path: ./db/m.db, table: \"x-y\" }\n"
+                             "stages: [ metadata-sink ]\n");
+    rc = tu_runf(&out, &err, "cd %s && %s validate -p table.yaml", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "table: 'x-y' is not an identifier") != NULL, "%s", err);
+    char *db = at("db");
+    cr_expect(!tu_exists(db), "validate created the database folder");
+    free(db);
+    free(out);
+    free(err);
+
+    write_text("nosink.yaml", "stages:\n  - resize: { width: 10 }\n  - metadata-sink: {}\n");
+    rc = tu_runf(&out, &err, "cd %s && %s validate -p nosink.yaml", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 2);
+    cr_expect(strstr(err, "nosink.yaml:3:5: stages[1] metadata-sink writes metadata records, "
+                          "but the pipeline has no metadata: section") != NULL, "%s", err);
+    free(out);
+    free(err);
+
+    write_text("unused.yaml", "metadata: { backend: sqlite }\nstages: [ resize: { width: 10 } ]\n");
+    rc = tu_runf(&out, &err, "cd %s && %s validate -p unused.yaml", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(err, "warning: unused.yaml: a metadata backend is configured but no stage "
+                          "writes records") != NULL, "%s", err);
+    free(out);
+    free(err);
+}
+
+Test(run, no_inputs_processes_the_declared_source_folder)
+{
+    char *dir = at("incoming/2024");
+    cr_assert_eq(tu_runf(NULL, NULL, "mkdir -p %s", dir), 0);
+    make("incoming/2024/a.jpg", 200, 100);
+    write_text("p.yaml", "source: { storage: fs, root: ./incoming }\n"
+                         "destination: { storage: fs, root: ./web, key: \"{key}-{rendition}.{ext}\" }\n");
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run -p p.yaml", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(out, "1 processed, 0 failed, 0 skipped") != NULL, "%s", out);
+    expect_size("web/2024/a.jpg-main.jpg", 200, 100);
+    free(dir);
+    free(out);
+    free(err);
+    /* without inputs or a source folder: a usage error, and nothing made */
+    rc = tu_runf(&out, &err, "cd %s && %s run", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 2);
+    char *o = at("out");
+    cr_expect(!tu_exists(o), "a failed start created ./out");
+    free(o);
+    free(out);
+    free(err);
+}
