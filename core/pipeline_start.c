@@ -59,8 +59,7 @@ static int start_one(pix_instance *in, const pix_host *host, const char *path, p
     if (in->plugin->create) {
         void *state = NULL;
         if (in->plugin->create(host, in, in->config, &state) < 0)
-            return pix_err_set(err, "%s: %s (%s): %s", path, in->label,
-                               in->where ? in->where : path,
+            return pix_err_set(err, "%s: %s: %s", in->where ? in->where : path, in->label,
                                in->error ? in->error : "could not start (no reason given)");
         in->state = state;
     }
