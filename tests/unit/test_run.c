@@ -306,3 +306,75 @@ Test(run, no_inputs_processes_the_declared_source_folder)
     free(out);
     free(err);
 }
+
+static int has_magic(const char *rel, const char *magic, size_t off, size_t len)
+{
+    char *p = at(rel);
+    size_t n = 0;
+    char *data = tu_read_file(p, &n);
+    int ok = data && n >= off + len && memcmp(data + off, magic, len) == 0;
+    free(data);
+    free(p);
+    return ok;
+}
+
+/* Each output format is really that format (magic bytes, not the name),
+ * with the asked size; "source" keeps the source's format; quality counts. */
+Test(run, output_formats_and_quality)
+{
+    make("a.png", 900, 600);
+    static const struct { const char *fmt, *ext, *magic; size_t off, len; } cases[] = {
+        { "jpeg", "jpg", "\xff\xd8\xff", 0, 3 },
+        { "png", "png", "\x89PNG", 0, 4 },
+        { "webp", "webp", "WEBP", 8, 4 },
+        { "avif", "avif", "ftypavif", 4, 8 },
+        { "source", "png", "\x89PNG", 0, 4 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *yaml = tu_strf("output: { rendition: r, format: %s }\n"
+                             "stages: [ resize: { width: 300 } ]\n", cases[i].fmt);
+        write_text("f.yaml", yaml);
+        char *out = NULL, *err = NULL;
+        int rc = tu_runf(&out, &err, "cd %s && %s run -q -p f.yaml a.png", tmp, tu_pixpipe());
+        cr_expect_eq(rc, 0, "%s: %s", cases[i].fmt, err);
+        char *file = tu_strf("out/a-r.%s", cases[i].ext);
+        expect_size(file, 300, 200);
+        cr_expect(has_magic(file, cases[i].magic, cases[i].off, cases[i].len),
+                  "%s is not %s", file, cases[i].fmt);
+        free(file);
+        free(yaml);
+        free(out);
+        free(err);
+    }
+    size_t lo = 0, hi = 0;
+    for (int q = 0; q < 2; q++) {
+        char *yaml = tu_strf("output: { rendition: q%d, format: jpeg, quality: %d }\n", q,
+                             q ? 95 : 30);
+        write_text("q.yaml", yaml);
+        cr_expect_eq(tu_runf(NULL, NULL, "cd %s && %s run -q -p q.yaml a.png", tmp,
+                             tu_pixpipe()), 0);
+        char *p = tu_strf("%s/out/a-q%d.jpg", tmp, q);
+        char *data = tu_read_file(p, q ? &hi : &lo);
+        cr_expect_not_null(data);
+        free(data);
+        free(p);
+        free(yaml);
+    }
+    cr_expect(lo > 0 && hi > lo * 2, "quality 30 gave %zu bytes, quality 95 %zu", lo, hi);
+}
+
+/* JPEG has no alpha: transparent pixels come out white, not black. */
+Test(run, alpha_flattened_on_white_for_jpeg)
+{
+    write_text("t.yaml", "output: { rendition: r, format: jpeg, quality: 95 }\n");
+    cr_assert_eq(tu_runf(NULL, NULL, "cd %s && vips black t.v 64 64 --bands 4 && "
+                                     "vips copy t.v t.png", tmp), 0);
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run -q -p t.yaml t.png >/dev/null && "
+                                 "vips avg out/t-r.jpg", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0, "%s", err);
+    double avg = out ? atof(out) : 0;
+    cr_expect(avg > 250.0, "fully transparent PNG came out with mean %f (want white)", avg);
+    free(out);
+    free(err);
+}
