@@ -254,7 +254,7 @@ static int load_storage(loader *ld, const pix_ynode *root, const char *section, 
     map = pr ? pr->val : NULL;
     at = pr ? pr->key : root;
     sval = pix_ymap_get(map, "storage");
-    if (sval && want_string(ld, sval, section, "storage", "a storage plugin name such as fs or s3",
+    if (sval && want_string(ld, sval, section, "storage", "a storage plugin name such as fs",
                             &name) < 0)
         goto out;
     if (!name && !(name = strdup("storage-fs"))) {
@@ -329,7 +329,7 @@ static int load_metadata(loader *ld, const pix_ynode *root)
     if (!bval) {
         pix_err_set(ld->err,
                     "%s:%d:%d: metadata: missing 'backend'; expected a metadata backend such as "
-                    "sqlite or dynamodb",
+                    "sqlite",
                     ld->path, pr->val->line, pr->val->col);
         goto out;
     }
