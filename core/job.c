@@ -18,6 +18,7 @@
 
 #include "encode.h"
 #include "keys.h"
+#include "keyset.h"
 #include "record.h"
 
 double pix_now_ms(void)
@@ -309,6 +310,15 @@ static void store_all(pix_job *job)
             break;
         }
         r->pub.key = r->key;
+        char owner[4096];
+        snprintf(owner, sizeof owner, "%s/%s", job->bucket, job->key);
+        const char *prev = job->claimed ? pix_keyset_claim(job->claimed, r->key, owner) : NULL;
+        if (prev) {
+            pix_job_fail(job, NULL, "rendition '%s' would overwrite %s/%s, written in this run "
+                         "from %s; make the destination key template tell them apart (e.g. "
+                         "with {key})", r->name, p->dest_bucket, r->key, prev);
+            break;
+        }
         const pix_kv meta[] = {
             { "pixpipe-pipeline", p->name },
             { "pixpipe-source-key", job->key },

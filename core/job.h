@@ -32,6 +32,7 @@ struct pix_job {
     unsigned char *bytes;          /* source bytes (free)                 */
     size_t len;
     bool skip_unknown;             /* not an image: skip instead of fail  */
+    struct pix_keyset *claimed;    /* keys written in this run, or NULL   */
     int64_t deadline_ms;
 
     VipsImage *image;              /* working image                       */

@@ -13,6 +13,7 @@
 #include "encode.h"
 #include "job.h"
 #include "keys.h"
+#include "keyset.h"
 #include "log.h"
 
 typedef struct run_ctx {
@@ -21,6 +22,7 @@ typedef struct run_ctx {
     const pix_run_opts *opts;
     pix_run_summary *sum;
     pthread_mutex_t lock;
+    pix_keyset *claimed;
     size_t next, done;
     double t0;
 } run_ctx;
@@ -112,6 +114,7 @@ static void run_one(run_ctx *c, const pix_input *it)
         return;
     }
     job->skip_unknown = it->from_folder;
+    job->claimed = c->claimed;
     pix_job_run(job, c->opts->dry_run);
     report(c, it, job, pix_now_ms() - t0);
     pix_job_free(job);
@@ -143,6 +146,7 @@ void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *op
 
     memset(sum, 0, sizeof *sum);
     pthread_mutex_init(&c.lock, NULL);
+    c.claimed = pix_keyset_new();
     /* The calling thread is a worker too, so -j 1 spawns nothing. */
     for (int i = 1; threads && i < n; i++)
         if (pthread_create(&threads[started], NULL, worker, &c) == 0)
@@ -154,6 +158,7 @@ void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *op
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     free(threads);
+    pix_keyset_free(c.claimed);
     pthread_mutex_destroy(&c.lock);
     pix_term_lock();
     pix_progress_clear_locked();

@@ -378,3 +378,21 @@ Test(run, alpha_flattened_on_white_for_jpeg)
     free(out);
     free(err);
 }
+
+/* Two sources that the key template maps to one key: the first is kept,
+ * the second fails with both names instead of silently replacing it. */
+Test(run, colliding_keys_in_one_run_fail_the_later_job)
+{
+    make("a.jpg", 400, 300);
+    make("a.png", 200, 100);
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run a.jpg a.png a.jpg", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 1);
+    /* naming the same file twice is not a collision */
+    cr_expect(strstr(out, "2 processed, 1 failed, 0 skipped") != NULL, "%s", out);
+    cr_expect(strstr(err, "failed: a.png: rendition 'large' would overwrite ./out/a-large.jpg, "
+                          "written in this run from ") != NULL, "%s", err);
+    expect_size("out/a-large.jpg", 400, 300);
+    free(out);
+    free(err);
+}
