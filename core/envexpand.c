@@ -1,32 +1,10 @@
 #include "envexpand.h"
+#include "strbuf.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-} buf;
-
-static int buf_add(buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
 
 static bool name_start(char c)
 {
@@ -39,7 +17,7 @@ static bool name_char(char c)
 }
 
 /* Expands one "${...}" starting at s (pointing at '$'); sets *end past '}'. */
-static int expand_ref(const char *s, const char **end, buf *b, char *why, size_t why_size)
+static int expand_ref(const char *s, const char **end, pix_strbuf *b, char *why, size_t why_size)
 {
     const char *name = s + 2, *p = name;
     const char *close = strchr(name, '}');
@@ -76,7 +54,7 @@ static int expand_ref(const char *s, const char **end, buf *b, char *why, size_t
                  "environment variable %s is not set; set it or write ${%s:-default}", var, var);
         return -1;
     }
-    if (buf_add(b, text, len) < 0) {
+    if (pix_strbuf_add(b, text, len) < 0) {
         snprintf(why, why_size, "out of memory");
         return -1;
     }
@@ -85,23 +63,23 @@ static int expand_ref(const char *s, const char **end, buf *b, char *why, size_t
 
 int pix_env_expand(const char *in, char **out, char *why, size_t why_size)
 {
-    buf b = {0};
+    pix_strbuf b = {0};
     const char *s = in;
 
     *out = NULL;
-    if (buf_add(&b, "", 0) < 0)
+    if (pix_strbuf_add(&b, "", 0) < 0)
         goto nomem;
     while (*s) {
         const char *dollar = strchr(s, '$');
         if (!dollar)
             dollar = s + strlen(s);
-        if (buf_add(&b, s, (size_t)(dollar - s)) < 0)
+        if (pix_strbuf_add(&b, s, (size_t)(dollar - s)) < 0)
             goto nomem;
         s = dollar;
         if (!*s)
             break;
         if (s[1] == '$') {
-            if (buf_add(&b, "$", 1) < 0)
+            if (pix_strbuf_add(&b, "$", 1) < 0)
                 goto nomem;
             s += 2;
         } else if (s[1] == '{') {
@@ -110,16 +88,16 @@ int pix_env_expand(const char *in, char **out, char *why, size_t why_size)
                 goto fail;
             s = end;
         } else {
-            if (buf_add(&b, "$", 1) < 0)
+            if (pix_strbuf_add(&b, "$", 1) < 0)
                 goto nomem;
             s++;
         }
     }
-    *out = b.p;
+    *out = b.s;
     return 0;
 nomem:
     snprintf(why, why_size, "out of memory");
 fail:
-    free(b.p);
+    free(b.s);
     return -1;
 }

@@ -1,36 +1,25 @@
 #include "keys.h"
+#include "strbuf.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static int put(sbuf *b, const char *s, size_t n)
+/* Appends s, collapsing '//' and dropping a leading '/' as it goes, so
+ * "{dir}/{name}" of a top-level key is "name". */
+static int put(pix_strbuf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns)
-            return -1;
-        b->s = ns;
-        b->cap = cap;
-    }
-    /* collapse '//' and drop a leading '/' as we go */
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '/' && (b->len == 0 || b->s[b->len - 1] == '/'))
             continue;
-        b->s[b->len++] = s[i];
+        if (pix_strbuf_add(b, s + i, 1) < 0)
+            return -1;
     }
-    b->s[b->len] = '\0';
     return 0;
 }
 
 static int placeholder(const char *name, size_t n, const char *src_key, const char *rendition,
-                       const char *ext, sbuf *b)
+                       const char *ext, pix_strbuf *b)
 {
     const char *slash = strrchr(src_key, '/');
     const char *base = slash ? slash + 1 : src_key;
@@ -55,7 +44,7 @@ static int placeholder(const char *name, size_t n, const char *src_key, const ch
 /* One walk serves both checking (b == NULL) and expanding.  *seen_rendition
  * (may be NULL) tells whether a real {rendition} placeholder was met. */
 static int walk(const char *tmpl, const char *src_key, const char *rendition, const char *ext,
-                sbuf *b, bool *seen_rendition, pix_err *err)
+                pix_strbuf *b, bool *seen_rendition, pix_err *err)
 {
     for (const char *p = tmpl; *p;) {
         if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
@@ -103,7 +92,7 @@ int pix_template_check(const char *tmpl, pix_err *err)
 char *pix_template_expand(const char *tmpl, const char *src_key, const char *rendition,
                           const char *ext, pix_err *err)
 {
-    sbuf b = { 0 };
+    pix_strbuf b = { 0 };
     if (walk(tmpl, src_key, rendition, ext, &b, NULL, err) < 0)
         goto fail;
     if (!b.s || !*b.s) {
