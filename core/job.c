@@ -10,6 +10,7 @@
 #include "job.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,7 @@ void pix_job_fail(pix_job *job, const char *who, const char *fmt, ...)
 
 void pix_job_time(pix_job *job, const char *step, double ms)
 {
+    ms = round(ms * 1000.0) / 1000.0; /* microseconds are all a clock here tells */
     for (size_t i = 0; i < job->n_timings; i++)
         if (strcmp(job->timing_names[i], step) == 0) {
             job->timings[i].ms += ms;

@@ -110,5 +110,7 @@ int pix_rec_get_bool(const pix_record *rec, const char *key, bool *out)
 
 char *pix_rec_to_json(const pix_record *rec)
 {
-    return json_dumps(J(rec), JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    /* 10 significant digits: timings read 12.345, not 12.345000000000001 */
+    return json_dumps(J(rec), JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+                                  JSON_REAL_PRECISION(10));
 }
