@@ -135,6 +135,23 @@ static int prepare(VipsImage *in, const char *format, VipsImage **out)
     VipsImage *cur = in, *tmp = NULL;
     g_object_ref(cur);
 
+    /* An animation ("page-height" frames stacked) written to a format that
+     * cannot animate keeps its first frame. */
+    int page_h = vips_image_get_page_height(cur);
+    bool animates = strcmp(format, "gif") == 0 || strcmp(format, "webp") == 0;
+    if (!animates && page_h < vips_image_get_height(cur)) {
+        if (vips_crop(cur, &tmp, 0, 0, vips_image_get_width(cur), page_h, NULL))
+            goto fail;
+        g_object_unref(cur);
+        cur = tmp;
+        if (vips_copy(cur, &tmp, NULL))
+            goto fail;
+        g_object_unref(cur);
+        cur = tmp;
+        vips_image_remove(cur, VIPS_META_PAGE_HEIGHT);
+        vips_image_remove(cur, "n-pages");
+    }
+
     bool eight_bit_only = strcmp(format, "jpeg") == 0 || strcmp(format, "webp") == 0 ||
                           strcmp(format, "gif") == 0;
     if (eight_bit_only && vips_image_get_format(cur) != VIPS_FORMAT_UCHAR) {

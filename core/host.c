@@ -61,6 +61,17 @@ static void host_job_skip(pix_job *job, const char *fmt, ...)
     job->status = PIX_JOB_SKIPPED;
 }
 
+static void host_job_note(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
+static void host_job_note(pix_job *job, const char *fmt, ...)
+{
+    va_list ap;
+    char note[1024];
+    va_start(ap, fmt);
+    vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
+    pix_rec_append_str(job->record, "notes", note);
+}
+
 static const pix_source *host_job_source(const pix_job *job) { return &job->src; }
 
 static const unsigned char *host_job_source_bytes(const pix_job *job, size_t *len)
@@ -82,7 +93,6 @@ static void host_job_set_image(pix_job *job, struct _VipsImage *img)
     if (job->image)
         g_object_unref(job->image);
     job->image = img;
-    job->image_is_source = false;
     job->image_in_memory = false;
 }
 
@@ -101,11 +111,11 @@ static struct _VipsImage *host_job_image_shared(pix_job *job)
     g_object_unref(job->image);
     job->image = mem;
     job->image_in_memory = true;
+    job->materialised++;
     pix_job_time(job, "materialise", pix_now_ms() - t0);
     return job->image;
 }
 
-static bool host_job_image_is_source(const pix_job *job) { return job->image_is_source; }
 
 static int host_job_add_rendition(pix_job *job, const char *name, struct _VipsImage *img,
                                   const pix_encode *enc)
@@ -168,6 +178,7 @@ const pix_host pix_host_api = {
     .error = host_error,
     .job_error = host_job_error,
     .job_skip = host_job_skip,
+    .job_note = host_job_note,
     .job_source = host_job_source,
     .job_source_bytes = host_job_source_bytes,
     .job_deadline_ms = host_job_deadline_ms,
@@ -175,7 +186,6 @@ const pix_host pix_host_api = {
     .job_image = host_job_image,
     .job_set_image = host_job_set_image,
     .job_image_shared = host_job_image_shared,
-    .job_image_is_source = host_job_image_is_source,
     .job_add_rendition = host_job_add_rendition,
     .job_rendition_count = host_job_rendition_count,
     .job_rendition = host_job_rendition,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decode.h"
 #include "encode.h"
 #include "keys.h"
 #include "keyset.h"
@@ -49,10 +50,7 @@ pix_job *pix_job_new(const pix_pipeline *p, const char *bucket, const char *key)
     job->src.content_type = job->content_type;
     job->src.format = job->format;
     job->src.sequencer = job->sequencer;
-    static const char *const fail_on[] = {
-        "fail_on=none", "fail_on=truncated", "fail_on=error", "fail_on=warning",
-    };
-    job->src.load_options = fail_on[p->fail_on <= PIX_FAIL_ON_WARNING ? p->fail_on : 2];
+    job->src.orientation = 1;
     return job;
 }
 
@@ -73,6 +71,8 @@ void pix_job_free(pix_job *job)
         free(job->timing_names[i]);
     if (job->image)
         g_object_unref(job->image);
+    if (job->header)
+        g_object_unref(job->header);
     pix_record_free(job->record);
     free(job->bytes);
     free(job->bucket);
@@ -242,8 +242,7 @@ static void open_source(pix_job *job)
     job->src.width = w;
     job->src.height = h;
     job->src.pages = pages < 1 ? 1 : pages;
-    job->image = im;
-    job->image_is_source = true;
+    job->header = im;
     pix_job_time(job, "header", pix_now_ms() - t0);
 
     uint64_t pixels = (uint64_t)w * (uint64_t)h * (uint64_t)job->src.pages;
@@ -283,7 +282,7 @@ static void encode_all(pix_job *job)
             break;
         }
         r->pub.width = vips_image_get_width(r->image);
-        r->pub.height = vips_image_get_height(r->image);
+        r->pub.height = vips_image_get_page_height(r->image); /* one frame */
         r->pub.bytes = r->len;
         /* release pixels as soon as they are encoded: memory stays flat */
         g_object_unref(r->image);
@@ -368,6 +367,8 @@ void pix_job_run(pix_job *job, bool dry_run)
         open_source(job);
     if (dry_run)
         return;
+    if (job->status == PIX_JOB_OK)
+        pix_job_decode(job);
     run_stages(job);
     if (job->status == PIX_JOB_OK && job->image) {
         g_object_ref(job->image);

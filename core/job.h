@@ -35,9 +35,13 @@ struct pix_job {
     struct pix_keyset *claimed;    /* keys written in this run, or NULL   */
     int64_t deadline_ms;
 
+    VipsImage *header;             /* the source, header read only        */
     VipsImage *image;              /* working image                       */
-    bool image_is_source;
     bool image_in_memory;
+    double decode_scale;           /* scale the source was decoded at     */
+    int decodes;                   /* source decodes (1 by construction)  */
+    int materialised;              /* times the working image was copied
+                                      to memory for a second reader      */
 
     pix_job_rendition *rend;
     size_t n_rend;

@@ -57,19 +57,31 @@ pix_record *pix_rec_object(pix_record *rec, const char *key)
     return json_object_get(J(rec), key) == child ? R(child) : NULL;
 }
 
-pix_record *pix_rec_append(pix_record *rec, const char *list_key)
+/* The list under list_key, made when absent; NULL when out of memory. */
+static json_t *list_of(pix_record *rec, const char *list_key)
 {
     json_t *list = json_object_get(J(rec), list_key);
-    if (!json_is_array(list)) {
-        list = json_array();
-        set(rec, list_key, list);
-        if (json_object_get(J(rec), list_key) != list)
-            return NULL;
-    }
-    json_t *item = json_object();
+    if (json_is_array(list))
+        return list;
+    list = json_array();
+    set(rec, list_key, list);
+    return json_object_get(J(rec), list_key) == list ? list : NULL;
+}
+
+pix_record *pix_rec_append(pix_record *rec, const char *list_key)
+{
+    json_t *list = list_of(rec, list_key);
+    json_t *item = list ? json_object() : NULL;
     if (!item || json_array_append_new(list, item) < 0)
         return NULL;
     return R(item);
+}
+
+void pix_rec_append_str(pix_record *rec, const char *list_key, const char *value)
+{
+    json_t *list = list_of(rec, list_key);
+    if (list)
+        json_array_append_new(list, json_string(value ? value : ""));
 }
 
 int pix_rec_get_str(const pix_record *rec, const char *key, const char **out)

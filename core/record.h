@@ -17,6 +17,8 @@ void pix_rec_set_num(pix_record *rec, const char *key, double value);
 void pix_rec_set_bool(pix_record *rec, const char *key, bool value);
 pix_record *pix_rec_object(pix_record *rec, const char *key);
 pix_record *pix_rec_append(pix_record *rec, const char *list_key);
+/* Appends a string to the list list_key (made when absent). */
+void pix_rec_append_str(pix_record *rec, const char *list_key, const char *value);
 int pix_rec_get_str(const pix_record *rec, const char *key, const char **out);
 int pix_rec_get_int(const pix_record *rec, const char *key, int64_t *out);
 int pix_rec_get_num(const pix_record *rec, const char *key, double *out);

@@ -53,7 +53,7 @@ static void print_ok(const run_ctx *c, const pix_input *it, const pix_job *job, 
 static void print_plan(const run_ctx *c, const pix_input *it, const pix_job *job)
 {
     pix_err err;
-    bool alpha = job->image && vips_image_hasalpha(job->image);
+    bool alpha = job->header && vips_image_hasalpha(job->header);
     const char *fmt = pix_format_resolve(c->p->output.format, job->format, alpha);
     char *key = pix_template_expand(c->p->key_template, job->key, c->p->output_rendition,
                                     pix_format_ext(fmt), &err);

@@ -147,10 +147,9 @@ typedef struct pix_source {
     int width, height;        /* from the header, before any stage         */
     int pages;                /* frames / pages in the file                */
     const char *sequencer;    /* S3 event sequencer, "" when none          */
-    const char *load_options; /* libvips loader options a stage must pass
-                                 when it decodes the source bytes itself,
-                                 e.g. "fail_on=error" (vips_thumbnail_buffer's
-                                 option_string)                             */
+    int orientation;          /* EXIF orientation of the source, 1..8      */
+    bool animated;            /* the working image holds every frame
+                                 (libvips "page-height" set)                */
 } pix_source;
 
 /* How a rendition is encoded.  Strings are borrowed. */
@@ -213,6 +212,13 @@ typedef struct pix_stage_ops {
     /* Required.  Works on the job's image (host->job_image / job_set_image,
      * host->job_add_rendition).  Returns 0, or -1 after host->job_error(). */
     int (*process)(void *state, pix_job *job);
+    /* Optional.  The smallest scale (0 < s <= 1) of the upright source,
+     * width x height pixels, from which this stage still gives exact output
+     * (resize to 800 wide from 4000 wide: 0.2).  The host decodes the source
+     * once, at the largest scale the stages ask for, using libvips'
+     * shrink-on-load; a stage without it (and without
+     * PIX_PLUGIN_SCALE_NEUTRAL) gets the full size and so do those after. */
+    double (*min_scale)(void *state, int width, int height);
     /* Optional.  Runs for every job after its renditions are stored, also
      * when the job failed or was skipped, in the order of the stage list.
      * Returns 0, or -1 after host->job_error() (the job then fails). */
@@ -273,6 +279,10 @@ enum {
     /* A stage that hands records to the metadata backend
      * (host->job_write_record): the pipeline must have a metadata section. */
     PIX_PLUGIN_WRITES_RECORDS = 1u << 0,
+    /* A stage whose output does not depend on the scale it works at
+     * (metadata edits, colour conversion): it does not stop the host from
+     * decoding at the scale later stages ask for. */
+    PIX_PLUGIN_SCALE_NEUTRAL = 1u << 1,
 };
 
 /* The entry point every plugin exports.  Returns a static descriptor. */
@@ -296,6 +306,10 @@ struct pix_host {
     void (*job_error)(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
     /* Ends the job as skipped (not failed) with a reason; return 0 after. */
     void (*job_skip)(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
+    /* Adds a note to the job's record ("notes": a list of strings), for
+     * what a user should know though nothing failed: a mark left out on a
+     * tiny image, an animation reduced to its first frame. */
+    void (*job_note)(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
 
     /* The source object.  Borrowed; valid until the job ends. */
     const pix_source *(*job_source)(const pix_job *job);
@@ -306,9 +320,12 @@ struct pix_host {
     /* The pipeline's name.  Borrowed. */
     const char *(*job_pipeline_name)(const pix_job *job);
 
-    /* The working image, decoded lazily.  Borrowed: the job keeps its
-     * reference; g_object_ref() it to keep it past the next set.  NULL after
-     * host->job_error() when the source cannot be decoded. */
+    /* The working image: the source decoded once, upright (EXIF orientation
+     * applied, tag reset), 8 bits per band, in sRGB or B_W (CMYK converted
+     * through its profile), at the scale the stages need; lazy until read.
+     * Borrowed: the job keeps its reference; g_object_ref() it to keep it
+     * past the next set.  NULL after host->job_error() when the source
+     * cannot be decoded. */
     struct _VipsImage *(*job_image)(pix_job *job);
     /* Replaces the working image.  Steals the reference to img. */
     void (*job_set_image)(pix_job *job, struct _VipsImage *img);
@@ -317,9 +334,6 @@ struct pix_host {
      * it to derive a rendition while the working image stays in use, so the
      * source is decoded once.  Borrowed, like job_image(). */
     struct _VipsImage *(*job_image_shared)(pix_job *job);
-    /* True while the working image is still the untouched source, i.e. the
-     * stage may decode the source bytes itself with shrink-on-load. */
-    bool (*job_image_is_source)(const pix_job *job);
     /* Adds a named rendition.  Steals the reference to img; enc is copied.
      * Returns 0, or -1 after recording the error (duplicate name). */
     int (*job_add_rendition)(pix_job *job, const char *name,

@@ -180,7 +180,7 @@ static const pix_plugin metadata_sink = {
     .summary = "Writes one record per source object (source, outcome, renditions) to the metadata backend",
     .options = sink_options,
     .config_size = sizeof(sink_config),
-    .flags = PIX_PLUGIN_WRITES_RECORDS,
+    .flags = PIX_PLUGIN_WRITES_RECORDS | PIX_PLUGIN_SCALE_NEUTRAL,
     .create = sink_create,
     .destroy = sink_destroy,
     .ops.stage = { .process = sink_process, .finish = sink_finish },

@@ -240,6 +240,17 @@ static int rz_orientation(VipsImage *img)
     return o >= 1 && o <= 8 ? o : 1;
 }
 
+/* The host decodes the source at the scale returned here (shrink-on-load):
+ * enough that the plan's scaled size is reached by shrinking, never by
+ * enlarging. */
+static double rz_min_scale(void *state, int width, int height)
+{
+    rz_plan p = rz_compute(state, width, height);
+    double sx = (double)p.sw / width, sy = (double)p.sh / height;
+    double s = sx > sy ? sx : sy;
+    return s < 1.0 ? s : 1.0;
+}
+
 static int rz_process(void *state, pix_job *job)
 {
     const rz_state *st = state;
@@ -258,6 +269,19 @@ static int rz_process(void *state, pix_job *job)
     int h = swap ? vips_image_get_width(img) : vips_image_get_height(img);
     rz_plan p = rz_compute(st, w, h);
 
+    /* The host decoded the source smaller (shrink-on-load), rounding each
+     * side on its own.  While the image still has the source's shape, plan
+     * on the source's size, so the output is what a full-size resize gives
+     * to the pixel. */
+    int ow = src->orientation >= 5 ? src->height : src->width;
+    int oh = src->orientation >= 5 ? src->width : src->height;
+    if (ow > 0 && oh > 0 && (w != ow || h != oh) &&
+        llabs((long long)w * oh - (long long)h * ow) <= (long long)(ow > oh ? ow : oh)) {
+        rz_plan q = rz_compute(st, ow, oh);
+        if (q.sw <= w + 1 && q.sh <= h + 1)
+            p = q;
+    }
+
     if (p.sw == w && p.sh == h && p.cw == w && p.ch == h && orientation == 1)
         return 0; /* already the right size and upright: keep the image as is */
     if ((double)p.sw * p.sh > RZ_MAX_PIXELS || (double)p.cw * p.ch > RZ_MAX_PIXELS) {
@@ -270,22 +294,6 @@ static int rz_process(void *state, pix_job *job)
     if (!scale && orientation == 1) {
         if (vips_copy(img, &cur, NULL)) {
             host->job_error(job, "cannot copy %s: %s", src->key, vips_error_buffer());
-            goto out;
-        }
-    } else if (host->job_image_is_source(job)) {
-        /* thumbnail rotates per EXIF itself and its size is the upright
-         * one; it decodes in an order that works with the source's
-         * sequential access.  FORCE because the plan already fixed both
-         * sides. */
-        size_t len = 0;
-        const unsigned char *bytes = host->job_source_bytes(job, &len);
-        /* load_options carries the pipeline's fail_on, so a truncated file
-         * fails here just as it would in the host's own decode */
-        if (vips_thumbnail_buffer((void *)bytes, len, &cur, p.sw, "height", p.sh, "size",
-                                  VIPS_SIZE_FORCE, "option_string",
-                                  src->load_options ? src->load_options : "", NULL)) {
-            host->job_error(job, "cannot shrink %s to %dx%d: %s", src->key, p.sw, p.sh,
-                            vips_error_buffer());
             goto out;
         }
     } else {
@@ -362,7 +370,7 @@ static const pix_plugin resize = {
     .check = rz_check,
     .create = rz_create,
     .destroy = rz_destroy,
-    .ops.stage = { .process = rz_process, .finish = NULL },
+    .ops.stage = { .min_scale = rz_min_scale, .process = rz_process, .finish = NULL },
 };
 
 PIX_PLUGIN_EXPORT(resize)

@@ -1,0 +1,142 @@
+/*
+ * One decode per job.  libvips' thumbnail operation is the decoder: it picks
+ * the loader's shrink-on-load factor (JPEG 1/2..1/8, WebP scale, the HEIF
+ * thumbnail), rotates by the EXIF orientation, premultiplies alpha while
+ * shrinking, keeps every frame of an animation with its page height, and
+ * brings the pixels to 8-bit sRGB or B_W.  The core asks it for the smallest
+ * image the stages can work from exactly, so a 48 MP JPEG headed for a
+ * 1600 px rendition is never held at full size.
+ */
+#include "decode.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "encode.h"
+#include "log.h"
+
+double pix_decode_scale(const pix_pipeline *p, int width, int height)
+{
+    double scale = 0.0;
+
+    for (size_t i = 0; i < p->n_stages; i++) {
+        const pix_plugin *pl = p->stages[i]->plugin;
+        if (pl->ops.stage.min_scale) {
+            double s = pl->ops.stage.min_scale(p->stages[i]->state, width, height);
+            if (!(s > 0.0) || s > 1.0) /* also catches NaN */
+                s = 1.0;
+            if (s > scale)
+                scale = s;
+        } else if (!(pl->flags & PIX_PLUGIN_SCALE_NEUTRAL)) {
+            /* this stage wants what it is given at full size: every stage
+             * before it has been counted, later ones see its output */
+            return scale > 0.0 ? fmax(scale, 1.0) : 1.0;
+        }
+    }
+    return scale > 0.0 ? scale : 1.0;
+}
+
+bool pix_decode_keeps_animation(const pix_job *job)
+{
+    if (job->src.pages < 2)
+        return false;
+    if (strcmp(job->format, "gif") != 0 && strcmp(job->format, "webp") != 0)
+        return false;
+    const char *out = pix_format_resolve(job->pipeline->output.format, job->format, false);
+    return strcmp(out, "gif") == 0 || strcmp(out, "webp") == 0;
+}
+
+/* The colour space an ICC profile describes (bytes 16..19 of its header),
+ * e.g. "CMYK", "RGB ", "GRAY"; "" when there is none. */
+static void icc_space(VipsImage *im, char space[5])
+{
+    const void *data = NULL;
+    size_t len = 0;
+    space[0] = '\0';
+    if (vips_image_get_typeof(im, VIPS_META_ICC_NAME) &&
+        vips_image_get_blob(im, VIPS_META_ICC_NAME, &data, &len) == 0 && len >= 20) {
+        memcpy(space, (const char *)data + 16, 4);
+        space[4] = '\0';
+    }
+}
+
+static int orientation_of(VipsImage *im)
+{
+    int o = 1;
+    if (vips_image_get_typeof(im, VIPS_META_ORIENTATION) &&
+        vips_image_get_int(im, VIPS_META_ORIENTATION, &o))
+        o = 1;
+    return o >= 1 && o <= 8 ? o : 1;
+}
+
+int pix_job_decode(pix_job *job)
+{
+    static const char *const fail_on[] = { "none", "truncated", "error", "warning" };
+    const pix_pipeline *p = job->pipeline;
+    VipsImage *im = NULL, *out = NULL;
+    char why[1024], opts[64], space[5];
+    int rc = -1;
+
+    double t0 = pix_now_ms();
+    int orientation = orientation_of(job->header);
+    bool swap = orientation >= 5; /* a quarter turn swaps the sides */
+    int w = swap ? job->src.height : job->src.width;
+    int h = swap ? job->src.width : job->src.height;
+    double scale = pix_decode_scale(p, w, h);
+    int tw = (int)ceil(w * scale), th = (int)ceil(h * scale);
+    bool animate = pix_decode_keeps_animation(job);
+    bool cmyk = vips_image_get_interpretation(job->header) == VIPS_INTERPRETATION_CMYK;
+
+    snprintf(opts, sizeof opts, "fail_on=%s%s", fail_on[p->fail_on <= 3 ? p->fail_on : 2],
+             animate ? ",n=-1" : "");
+    /* CMYK goes to sRGB through its own profile (or libvips' fallback CMYK
+     * profile when it has none) and leaves tagged with sRGB, so no colour
+     * shifts and no stale CMYK profile rides along with RGB pixels. */
+    int failed = cmyk
+        ? vips_thumbnail_buffer(job->bytes, job->len, &im, tw < 1 ? 1 : tw, "height",
+                                th < 1 ? 1 : th, "size", VIPS_SIZE_DOWN, "option_string", opts,
+                                "import_profile", "cmyk", "export_profile", "srgb", NULL)
+        : vips_thumbnail_buffer(job->bytes, job->len, &im, tw < 1 ? 1 : tw, "height",
+                                th < 1 ? 1 : th, "size", VIPS_SIZE_DOWN, "option_string", opts,
+                                NULL);
+    if (failed) {
+        pix_job_fail(job, NULL, "cannot decode the %s: %s", job->format,
+                     pix_vips_error(why, sizeof why));
+        goto out;
+    }
+    /* The pixels are upright now: the tag must say so, or a viewer would
+     * turn them a second time. */
+    if (vips_copy(im, &out, NULL)) {
+        pix_job_fail(job, NULL, "cannot decode the %s: %s", job->format,
+                     pix_vips_error(why, sizeof why));
+        goto out;
+    }
+    vips_autorot_remove_angle(out);
+    icc_space(out, space);
+    if (!cmyk && strcmp(space, "CMYK") == 0 && vips_image_get_bands(out) < 4)
+        vips_image_remove(out, VIPS_META_ICC_NAME); /* pixels left CMYK behind */
+
+    job->image = out;
+    out = NULL;
+    job->image_in_memory = false;
+    job->src.orientation = orientation;
+    job->src.animated = animate;
+    job->decode_scale = scale;
+    job->decodes++;
+    if (job->src.pages > 1 && !animate)
+        pix_host_api.job_note(job, "animated source (%d frames): the first frame is used, "
+                              "as %s output cannot animate", job->src.pages,
+                              pix_format_resolve(p->output.format, job->format, false));
+    pix_log(PIX_LOG_DEBUG, NULL, "%s: decode %s %dx%d%s at scale %.4f (box %dx%d)%s%s",
+            job->key, job->format, w, h, animate ? " all frames" : "", scale, tw, th,
+            orientation != 1 ? ", rotated upright" : "", cmyk ? ", CMYK to sRGB" : "");
+    rc = 0;
+out:
+    if (im)
+        g_object_unref(im);
+    if (out)
+        g_object_unref(out);
+    pix_job_time(job, "decode", pix_now_ms() - t0);
+    return rc;
+}
