@@ -8,7 +8,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := vips yaml-0.1 jansson sqlite3
+PKGS    := vips yaml-0.1 jansson sqlite3 libcrypto
 SAN     ?=
 V       ?=
 Q       := $(if $(V),,@)

@@ -81,6 +81,8 @@ static const unsigned char *host_job_source_bytes(const pix_job *job, size_t *le
     return job->bytes;
 }
 
+static struct _VipsImage *host_job_source_image(const pix_job *job) { return job->header; }
+
 static int64_t host_job_deadline_ms(const pix_job *job) { return job->deadline_ms; }
 static const char *host_job_pipeline_name(const pix_job *job) { return job->pipeline->name; }
 
@@ -181,6 +183,7 @@ const pix_host pix_host_api = {
     .job_note = host_job_note,
     .job_source = host_job_source,
     .job_source_bytes = host_job_source_bytes,
+    .job_source_image = host_job_source_image,
     .job_deadline_ms = host_job_deadline_ms,
     .job_pipeline_name = host_job_pipeline_name,
     .job_image = host_job_image,

@@ -344,6 +344,15 @@ static void store_all(pix_job *job)
 static void finish_stages(pix_job *job)
 {
     const pix_pipeline *p = job->pipeline;
+
+    /* How the source was decoded, for the record: once, at this scale, and
+     * how many times the working image had to be held in memory. */
+    if (job->decodes) {
+        pix_record *d = pix_rec_object(job->record, "decode");
+        pix_rec_set_int(d, "decodes", job->decodes);
+        pix_rec_set_num(d, "scale", round(job->decode_scale * 1e4) / 1e4);
+        pix_rec_set_int(d, "materialised", job->materialised);
+    }
     for (size_t i = 0; i < p->n_stages; i++) {
         const pix_instance *st = p->stages[i];
         if (!st->plugin->ops.stage.finish)

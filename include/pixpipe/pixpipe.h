@@ -315,6 +315,11 @@ struct pix_host {
     const pix_source *(*job_source)(const pix_job *job);
     /* The source's bytes.  Borrowed; valid until the job ends. */
     const unsigned char *(*job_source_bytes)(const pix_job *job, size_t *len);
+    /* The source as read from its header: every metadata field the file
+     * carries (EXIF, XMP, IPTC, ICC, orientation), no pixels decoded.  Read
+     * metadata from it, never pixels.  Borrowed; valid until the job ends;
+     * NULL before the header is read or when it could not be. */
+    struct _VipsImage *(*job_source_image)(const pix_job *job);
     /* Wall-clock deadline in ms since the epoch, 0 when there is none. */
     int64_t (*job_deadline_ms)(const pix_job *job);
     /* The pipeline's name.  Borrowed. */
