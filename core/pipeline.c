@@ -52,7 +52,8 @@ typedef struct output_cfg {
     bool lossless, progressive, keep_metadata;
 } output_cfg;
 
-static const char *const format_choices[] = {"jpeg", "png", "webp", "avif", "source", NULL};
+static const char *const format_choices[] = {"jpeg", "png", "webp", "avif", "gif", "tiff",
+                                             "source", NULL};
 
 static const pix_option output_table[] = {
     {"rendition", PIX_OPT_STRING, 0, offsetof(output_cfg, rendition), "main", 1, 128, NULL,
