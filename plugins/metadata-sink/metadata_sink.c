@@ -2,53 +2,135 @@
  * metadata-sink: writes one record per source object to the pipeline's
  * metadata backend, after the renditions are stored, for ok, failed and
  * skipped jobs alike.  process() does nothing: the work is in finish(), which
- * runs once the job's outcome and rendition keys are known.
+ * runs once the job's outcome and rendition keys are known.  Everything
+ * about the source is read from its header (host->job_source_image), never
+ * from decoded pixels, so the sink costs no decode and is scale-neutral.
  *
- * Record layout (top-level keys, in this order; metadata backends such as
- * metadata-sqlite read them by these names):
- *   pipeline       str   the pipeline's name
- *   source_bucket  str   bucket (or folder) of the source object
- *   source_key     str   key of the source object
- *   source_bytes   int   size of the source object
- *   source_etag    str   "" when the storage has none
- *   content_type   str   "" when unknown
- *   format         str   libvips loader family: "jpeg", "png", ...
- *   width, height  int   source dimensions from the header, before any stage
- *   pages          int   frames / pages in the file
- *   status         str   "ok", "failed" or "skipped"
- *   error          str   why the job failed or was skipped; absent when ok
- *   renditions     list  stored renditions only, each an object
- *                        { name, key, format, width, height, bytes };
- *                        absent when none was stored
- *   timings_ms     obj   step name -> milliseconds (steps that ran twice are
- *                        summed); only with include_timings
- *   processed_at   str   UTC ISO-8601 with milliseconds, "...T...Z"
+ * Record layout.  Top-level keys in the order written, after the "decode"
+ * and "notes" keys the core may have put there first (left alone).  A value
+ * that is not known is left out: a job that failed before its header was
+ * read has no format, width or height, rather than zeros.  metadata-sqlite
+ * fills its columns from source_bucket, source_key, pipeline, status, error,
+ * format, width, height, source_bytes and the renditions list.
+ *
+ *   key            type  present                     meaning
+ *   pipeline       str   always                      the pipeline's name
+ *   source_bucket  str   always                      bucket (or folder) of the source
+ *   source_key     str   always                      key of the source object
+ *   source_bytes   int   once the object was read    its size in bytes
+ *   source_etag    str   when the storage gives one  the object's ETag
+ *   content_type   str   when the storage gives one  the object's content type
+ *   sha256         str   once the object was read,   SHA-256 of its bytes, 64
+ *                        with sha256: true           lower-case hex digits
+ *   format         str   once the header was read    libvips loader family: "jpeg",
+ *                                                    "png", "webp", "gif", "tiff",
+ *                                                    "heif", "avif", ...
+ *   width, height  int   header read                 the upright size: the stored
+ *                                                    size with its sides swapped for
+ *                                                    EXIF orientation 5..8; one frame
+ *                                                    of an animation
+ *   pages          int   header read                 frames or pages in the file (1)
+ *   orientation    int   header read                 the file's EXIF orientation 1..8
+ *                                                    (1 when it has none)
+ *   alpha          bool  header read                 the source has an alpha band as
+ *                                                    libvips reads it (GIF: always)
+ *   colour_space   str   header read                 libvips' reading of the source:
+ *                                                    "srgb", "grey", "cmyk", "lab",
+ *                                                    "scrgb", "xyz", "multiband", ...
+ *                                                    (16-bit variants folded in)
+ *   icc_profile    obj   when the file embeds an     bytes (int, always), and when
+ *                        ICC profile                 the blob has an ICC header:
+ *                                                    colour_space ("RGB", "CMYK",
+ *                                                    "GRAY"), device_class ("mntr"),
+ *                                                    version ("2.1", "4.3"), and
+ *                                                    description (str, the 'desc'
+ *                                                    tag; absent when unreadable,
+ *                                                    then a note says why)
+ *   exif           obj   when the file carries one   make, model, lens (str),
+ *                        of the chosen fields        date_taken (str, ISO 8601
+ *                                                    "2008-10-22T16:28:39", with
+ *                                                    "+02:00" when the file gives
+ *                                                    the offset), exposure_time (num,
+ *                                                    seconds), f_number (num), iso
+ *                                                    (int); each only when present
+ *   gps            obj   include_gps: true and the   latitude, longitude (num,
+ *                        file has a position         decimal degrees, S and W
+ *                                                    negative), altitude (num,
+ *                                                    metres, below sea level
+ *                                                    negative); each when present
+ *   status         str   always                      "ok", "failed" or "skipped"
+ *   error          str   when not ok                 why the job failed or was skipped
+ *   renditions     list  when one was stored         stored renditions, each
+ *                                                    { name, key, format, width,
+ *                                                    height, bytes }
+ *   timings_ms     obj   include_timings: true       step name -> milliseconds
+ *                                                    ("fetch", "header", "decode",
+ *                                                    a stage's name, "encode", "store")
+ *   processed_at   str   always                      UTC ISO-8601 with milliseconds
  *
  * Options:
- *   include_timings (bool, default true)  add the timings_ms object.
+ *   include_gps     (bool, default false)  add the gps object.
+ *   include_timings (bool, default true)   add the timings_ms object.
+ *   exif            (list, default all)    which exif fields to record: make,
+ *                   model, lens, date_taken, exposure_time, f_number, iso; []
+ *                   records none.
+ *   sha256          (bool, default true)   add the sha256 of the source bytes.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-#include <pixpipe/pixpipe.h>
+#include <openssl/evp.h>
+#include <vips/vips.h>
+
+#include "sink.h"
 
 typedef struct sink_config {
+    bool include_gps;
     bool include_timings;
+    pix_strlist exif;
+    bool sha256;
 } sink_config;
 
 typedef struct sink_state {
     const pix_host *host;
+    bool include_gps;
     bool include_timings;
+    bool sha256;
+    unsigned exif_fields; /* MS_EXIF_* bits */
 } sink_state;
 
 static const pix_option sink_options[] = {
+    { .name = "include_gps", .type = PIX_OPT_BOOL,
+      .offset = offsetof(sink_config, include_gps), .def = "false",
+      .doc = "Add a gps object with the latitude, longitude and altitude the file carries." },
     { .name = "include_timings", .type = PIX_OPT_BOOL,
       .offset = offsetof(sink_config, include_timings), .def = "true",
       .doc = "Add a timings_ms object with the milliseconds each step of the job took." },
+    { .name = "exif", .type = PIX_OPT_STRLIST, .offset = offsetof(sink_config, exif),
+      .def = "[make, model, lens, date_taken, exposure_time, f_number, iso]",
+      .doc = "EXIF fields recorded under exif: make, model, lens, date_taken, exposure_time, "
+             "f_number, iso." },
+    { .name = "sha256", .type = PIX_OPT_BOOL, .offset = offsetof(sink_config, sha256),
+      .def = "true",
+      .doc = "Add the SHA-256 of the source object's bytes as sha256." },
     { .name = NULL },
 };
+
+static int sink_check(const pix_host *host, pix_instance *self, const void *config)
+{
+    const sink_config *cfg = config;
+
+    for (size_t i = 0; i < cfg->exif.count; i++)
+        if (!ms_exif_field(cfg->exif.items[i])) {
+            host->error(self, "exif: unknown field '%s' (known: make, model, lens, date_taken, "
+                        "exposure_time, f_number, iso)", cfg->exif.items[i]);
+            return -1;
+        }
+    return 0;
+}
 
 static int sink_create(const pix_host *host, pix_instance *self, const void *config,
                        void **state)
@@ -61,7 +143,11 @@ static int sink_create(const pix_host *host, pix_instance *self, const void *con
         return -1;
     }
     st->host = host;
+    st->include_gps = cfg->include_gps;
     st->include_timings = cfg->include_timings;
+    st->sha256 = cfg->sha256;
+    for (size_t i = 0; i < cfg->exif.count; i++)
+        st->exif_fields |= ms_exif_field(cfg->exif.items[i]);
     *state = st;
     return 0;
 }
@@ -104,6 +190,127 @@ static void sink_now_iso(char *buf, size_t size)
 static const char *nz(const char *s)
 {
     return s ? s : "";
+}
+
+/* Sets key only when value is a non-empty string: "" means unknown here. */
+static void sink_set_known(const pix_host *host, pix_record *rec, const char *key,
+                           const char *value)
+{
+    if (value && *value)
+        host->rec_set_str(rec, key, value);
+}
+
+/* The source object as the storage gave it: size, ETag, content type, and
+ * the SHA-256 of its bytes. */
+static void sink_object(const sink_state *st, pix_job *job, pix_record *rec)
+{
+    const pix_host *host = st->host;
+    const pix_source *src = host->job_source(job);
+    size_t len = 0;
+    const unsigned char *bytes = host->job_source_bytes(job, &len);
+
+    if (bytes)
+        host->rec_set_int(rec, "source_bytes", (int64_t)len);
+    sink_set_known(host, rec, "source_etag", src->etag);
+    sink_set_known(host, rec, "content_type", src->content_type);
+    if (!bytes || !st->sha256)
+        return;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    if (!EVP_Digest(bytes, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+        host->log(NULL, PIX_LOG_WARN, "%s: cannot hash the source; sha256 left out",
+                  nz(src->key));
+        return;
+    }
+    for (unsigned int i = 0; i < mdlen; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    host->rec_set_str(rec, "sha256", hex);
+}
+
+/* libvips' interpretation in a few words a user knows. */
+static const char *sink_colour_space(VipsImage *im)
+{
+    VipsInterpretation in = vips_image_get_interpretation(im);
+    switch (in) {
+    case VIPS_INTERPRETATION_B_W:
+    case VIPS_INTERPRETATION_GREY16: return "grey";
+    case VIPS_INTERPRETATION_sRGB:
+    case VIPS_INTERPRETATION_RGB:
+    case VIPS_INTERPRETATION_RGB16: return "srgb";
+    case VIPS_INTERPRETATION_LAB:
+    case VIPS_INTERPRETATION_LABQ:
+    case VIPS_INTERPRETATION_LABS: return "lab";
+    default: break;
+    }
+    const char *nick = vips_enum_nick(VIPS_TYPE_INTERPRETATION, in);
+    return nick ? nick : "multiband";
+}
+
+static int sink_orientation(VipsImage *im)
+{
+    int o = 1;
+    if (!vips_image_get_typeof(im, VIPS_META_ORIENTATION) ||
+        vips_image_get_int(im, VIPS_META_ORIENTATION, &o) != 0) {
+        vips_error_clear();
+        return 1;
+    }
+    return o >= 1 && o <= 8 ? o : 1;
+}
+
+/* The embedded ICC profile: its size, header facts and description. */
+static void sink_icc(const pix_host *host, pix_job *job, pix_record *rec, VipsImage *im)
+{
+    const void *data = NULL;
+    size_t len = 0;
+    const char *why = NULL;
+    ms_icc icc;
+    char version[16];
+
+    if (!vips_image_get_typeof(im, VIPS_META_ICC_NAME))
+        return;
+    if (vips_image_get_blob(im, VIPS_META_ICC_NAME, &data, &len) != 0 || !data) {
+        vips_error_clear();
+        return;
+    }
+    pix_record *obj = host->rec_object(rec, "icc_profile");
+    host->rec_set_int(obj, "bytes", (int64_t)len);
+    if (ms_icc_read(data, len, &icc, &why) != 0) {
+        host->job_note(job, "the embedded ICC profile (%zu bytes) is not readable: %s", len, why);
+        return;
+    }
+    sink_set_known(host, obj, "description", icc.description);
+    sink_set_known(host, obj, "colour_space", icc.colour_space);
+    sink_set_known(host, obj, "device_class", icc.device_class);
+    snprintf(version, sizeof version, "%d.%d", icc.version_major, icc.version_minor);
+    host->rec_set_str(obj, "version", version);
+    if (icc.desc_problem)
+        host->job_note(job, "the embedded ICC profile has no readable description: %s",
+                       icc.desc_problem);
+}
+
+/* What the header says; nothing when it was never read. */
+static void sink_header(const sink_state *st, pix_job *job, pix_record *rec)
+{
+    const pix_host *host = st->host;
+    const pix_source *src = host->job_source(job);
+    VipsImage *im = host->job_source_image(job);
+
+    if (!im)
+        return;
+    int orientation = sink_orientation(im);
+    bool swap = orientation >= 5; /* a quarter turn swaps the sides */
+    sink_set_known(host, rec, "format", src->format);
+    host->rec_set_int(rec, "width", swap ? src->height : src->width);
+    host->rec_set_int(rec, "height", swap ? src->width : src->height);
+    host->rec_set_int(rec, "pages", src->pages > 0 ? src->pages : 1);
+    host->rec_set_int(rec, "orientation", orientation);
+    host->rec_set_bool(rec, "alpha", vips_image_hasalpha(im));
+    host->rec_set_str(rec, "colour_space", sink_colour_space(im));
+    sink_icc(host, job, rec, im);
+    ms_exif_record(host, rec, im, st->exif_fields);
+    if (st->include_gps)
+        ms_gps_record(host, rec, im);
 }
 
 static void sink_renditions(const pix_host *host, pix_job *job, pix_record *rec)
@@ -152,13 +359,8 @@ static int sink_finish(void *state, pix_job *job, pix_status status)
     host->rec_set_str(rec, "pipeline", nz(host->job_pipeline_name(job)));
     host->rec_set_str(rec, "source_bucket", nz(src->bucket));
     host->rec_set_str(rec, "source_key", nz(src->key));
-    host->rec_set_int(rec, "source_bytes", (int64_t)src->size);
-    host->rec_set_str(rec, "source_etag", nz(src->etag));
-    host->rec_set_str(rec, "content_type", nz(src->content_type));
-    host->rec_set_str(rec, "format", nz(src->format));
-    host->rec_set_int(rec, "width", src->width);
-    host->rec_set_int(rec, "height", src->height);
-    host->rec_set_int(rec, "pages", src->pages);
+    sink_object(st, job, rec);
+    sink_header(st, job, rec);
     host->rec_set_str(rec, "status", sink_status_name(status));
     if (status != PIX_JOB_OK) {
         host->job_status(job, &reason);
@@ -176,11 +378,13 @@ static const pix_plugin metadata_sink = {
     PIX_PLUGIN_HEADER,
     .kind = PIX_KIND_STAGE,
     .name = "metadata-sink",
-    .version = "1.0.0",
-    .summary = "Writes one record per source object (source, outcome, renditions) to the metadata backend",
+    .version = "2.0.0",
+    .summary = "Writes one record per source object (source, header facts, EXIF, outcome, "
+               "renditions) to the metadata backend",
     .options = sink_options,
     .config_size = sizeof(sink_config),
     .flags = PIX_PLUGIN_WRITES_RECORDS | PIX_PLUGIN_SCALE_NEUTRAL,
+    .check = sink_check,
     .create = sink_create,
     .destroy = sink_destroy,
     .ops.stage = { .process = sink_process, .finish = sink_finish },
