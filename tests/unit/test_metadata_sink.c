@@ -296,6 +296,27 @@ Test(metadata_sink, exif_option_chooses_fields)
     json_decref(rec);
 }
 
+/* libvips keeps each parsed field in 256 bytes, so a long value loses the
+ * tail the split relies on; a value of spaces is no value. */
+Test(metadata_sink, long_and_blank_exif_values)
+{
+    char lens[200];
+    memset(lens, 'L', sizeof lens - 1);
+    lens[sizeof lens - 1] = '\0';
+    memcpy(lens, "Long (lens) ", 12);
+    const char *const fields[] = { "exif-ifd2-LensModel", lens, "exif-ifd0-Model", "   ",
+                                   "exif-ifd0-Make", "Acme", NULL };
+    ms_make_jpeg("long.jpg", 32, 32, fields, 0);
+    ms_pipeline("{}");
+    cr_assert_eq(ms_run("long.jpg"), 0);
+    json_t *rec = ms_record("long.jpg");
+    json_t *exif = ms_obj(rec, "exif");
+    cr_expect_str_eq(ms_str(exif, "lens"), lens);
+    cr_expect_str_eq(ms_str(exif, "make"), "Acme");
+    cr_expect(!ms_has(exif, "model"), "a blank model recorded");
+    json_decref(rec);
+}
+
 Test(metadata_sink, unknown_exif_field_is_refused)
 {
     char *err = NULL;
