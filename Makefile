@@ -41,7 +41,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_PLUGIN_SRC := $(wildcard tests/plugins/*.c)
 TEST_PLUGIN_SO := $(TEST_PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/test-plugins/%.so)
 
-.PHONY: all demo test deps bench install clean memcheck
+.PHONY: all demo test deps bench install clean memcheck docs
 all: $(BUILD)/pixpipe $(PLUGIN_SO)
 
 $(BUILD)/libpixcore.a: $(CORE_OBJ)
@@ -113,6 +113,10 @@ clean:
 	rm -rf build build-san out demo
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Regenerates the option tables embedded in docs/*.md from the plugins.
+docs: all
+	@sh scripts/stage-docs.sh $(BUILD) < /dev/null
 
 # The core paths under valgrind: a good, a corrupt and a missing input, two
 # jobs at once, through the default pipeline.  Fails on any definite leak or

@@ -1,4 +1,5 @@
 /* pixpipe plugins [NAME] */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,25 @@ static void show_one(const pix_plugin *pl)
     }
 }
 
+/* The option table as a Markdown table: docs/stages.md embeds exactly this
+ * text, and a test compares the two so the docs cannot drift. */
+static void show_markdown(const pix_plugin *pl)
+{
+    char desc[512];
+    printf("| Option | Type | Description |\n|---|---|---|\n");
+    for (const pix_option *o = pl->options; o && o->name; o++) {
+        pix_option_describe(o, desc, sizeof desc);
+        printf("| `%s` | ", o->name);
+        for (const char *c = desc; *c; c++) {
+            if (*c == '|')
+                fputs("\\|", stdout); /* a bar would end the cell */
+            else
+                putchar(*c);
+        }
+        printf(" | %s |\n", o->doc ? o->doc : "");
+    }
+}
+
 int pix_cmd_plugins(int argc, char **argv)
 {
     pix_registry *reg = pix_registry_new();
@@ -64,8 +84,13 @@ int pix_cmd_plugins(int argc, char **argv)
         fputs("pixpipe: out of memory\n", stderr);
         return 2;
     }
+    bool markdown = argc > 2 && strcmp(argv[1], "--markdown") == 0;
+    if (markdown) {
+        argv++;
+        argc--;
+    }
     if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        puts("usage: pixpipe plugins [NAME]");
+        puts("usage: pixpipe plugins [[--markdown] NAME]");
     } else if (argc > 1) {
         /* short names as in a pipeline file: fs, sqlite, ... */
         const pix_plugin *pl = pix_registry_get(reg, argv[1], &err);
@@ -77,7 +102,10 @@ int pix_cmd_plugins(int argc, char **argv)
             pl = pix_registry_get(reg, full, &ignored);
         }
         if (pl) {
-            show_one(pl);
+            if (markdown)
+                show_markdown(pl);
+            else
+                show_one(pl);
         } else {
             fprintf(stderr, "pixpipe: %s\n", err.msg);
             status = 2;
