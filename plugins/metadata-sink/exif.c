@@ -11,6 +11,7 @@
  * Numbers are parsed here, not with strtod(), so the locale cannot change
  * the decimal point.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,7 +102,8 @@ static const char *parse_decimal(const char *s, double *out)
 }
 
 /* Up to max space-separated numbers "n", "n/d" from s.  Stops at the first
- * token that is not one, or has a zero denominator.  Returns the count. */
+ * token that is not one, has a zero denominator or is not finite.  Returns
+ * the count. */
 static int parse_numbers(const char *s, double *v, int max)
 {
     int n = 0;
@@ -116,7 +118,10 @@ static int parse_numbers(const char *s, double *v, int max)
             break;
         if (*s != ' ' && *s != '\0')
             break;
-        v[n++] = num / den;
+        double q = num / den;
+        if (!isfinite(q)) /* "1e999/1": the file lies, the record stays JSON */
+            break;
+        v[n++] = q;
     }
     return n;
 }

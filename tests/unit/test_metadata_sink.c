@@ -257,6 +257,23 @@ Test(metadata_sink, record_of_a_camera_jpeg_made_here)
         cr_expect(json_is_number(json_object_get(t, steps[i])), "no timing for %s", steps[i]);
 
     json_decref(rec);
+
+    /* metadata-sqlite's columns follow the record: upright, not as stored */
+    char *dbpath = ms_at("out/metadata.db");
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT width, height, format, source_bytes FROM images "
+                                    "WHERE source_key = 'cam.jpg'", -1, &st, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_eq(sqlite3_column_int(st, 0), 60);
+    cr_expect_eq(sqlite3_column_int(st, 1), 80);
+    cr_expect_str_eq((const char *)sqlite3_column_text(st, 2), "jpeg");
+    cr_expect_eq(sqlite3_column_int64(st, 3), (sqlite3_int64)sb.st_size);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(dbpath);
     free(sum);
     free(path);
 }
