@@ -12,10 +12,16 @@
  *              (the result is at least the box in both dimensions);
  *     cover    scale to cover the box, then crop the centre to exactly it;
  *     contain  scale to fit within the box, then centre it on a box-sized
- *              canvas (black; transparent where the image has alpha: every
- *              band of the padding is 0);
+ *              canvas of the background colour;
  *     fill     stretch to exactly the box, ignoring the aspect ratio.
  *   enlarge (bool, default false)  allow upscaling.
+ *   kernel  (enum, default lanczos3)  nearest, linear, cubic, mitchell,
+ *           lanczos2 or lanczos3: the resampling kernel of vips_resize.
+ *   background (colour)  the padding of contain.  Absent: every band 0,
+ *           i.e. transparent where the image has alpha, else black.  Given:
+ *           used as is; its alpha goes into the image's alpha band, and is
+ *           ignored when the image has none (no alpha band is added).  A
+ *           grey image padded with a non-grey colour becomes sRGB.
  *
  * Without enlarge nothing is ever scaled up:
  *   inside, outside  an image that would need upscaling stays as it is.
@@ -29,10 +35,18 @@
  *            (800x600, fill 1000x500 -> 800x500).
  * Output dimensions are rounded to whole pixels, never below 1x1.
  *
- * The output is upright: an EXIF orientation is applied (and removed) as
- * libvips' thumbnail does.  While the working image is still the untouched
- * source, the source bytes are decoded with vips_thumbnail_buffer(), so a
- * large JPEG is decoded at a reduced scale (shrink-on-load).
+ * Alpha is premultiplied before resampling and unpremultiplied after, so
+ * the colour of transparent pixels never bleeds into the edges (no dark
+ * fringes).  An animation (frames stacked with "page-height") is resized
+ * frame by frame, every frame alike, so no kernel mixes rows of two frames;
+ * the frame count is kept and page-height follows the new frame height.
+ *
+ * The host decodes the source once at the scale min_scale() asks for
+ * (shrink-on-load); as that decode resamples with lanczos3, any other
+ * kernel asks for the full size, so that the kernel is the one used.  While the working image still has the source's shape,
+ * the plan is made on the source's size, so the output is what a full-size
+ * resize gives to the pixel.  The output is upright: a stage that left an
+ * EXIF orientation on a still image has it applied.
  */
 #include <limits.h>
 #include <math.h>
@@ -47,6 +61,10 @@ enum { FIT_INSIDE, FIT_COVER, FIT_CONTAIN, FIT_FILL, FIT_OUTSIDE };
 
 static const char *const fit_choices[] = { "inside", "cover", "contain", "fill", "outside", NULL };
 
+/* In the order of VipsKernel, so the index is the libvips value. */
+static const char *const kernel_choices[] = { "nearest", "linear",   "cubic",
+                                              "mitchell", "lanczos2", "lanczos3", NULL };
+
 /* A result over this many pixels (possible only with enlarge) is refused
  * rather than attempted. */
 #define RZ_MAX_PIXELS 1e9
@@ -55,6 +73,8 @@ typedef struct rz_config {
     int64_t width, height; /* 0 when not given */
     int fit;
     bool enlarge;
+    int kernel;
+    pix_colour background; /* all 0 when not given */
 } rz_config;
 
 typedef struct rz_state {
@@ -62,6 +82,8 @@ typedef struct rz_state {
     int width, height;
     int fit;
     bool enlarge;
+    VipsKernel kernel;
+    pix_colour background;
 } rz_state;
 
 static const pix_option rz_options[] = {
@@ -77,11 +99,16 @@ static const pix_option rz_options[] = {
     { .name = "enlarge", .type = PIX_OPT_BOOL, .offset = offsetof(rz_config, enlarge),
       .def = "false",
       .doc = "Allow scaling images up; when false an image smaller than the box is never enlarged." },
+    { .name = "kernel", .type = PIX_OPT_ENUM, .offset = offsetof(rz_config, kernel),
+      .def = "lanczos3", .choices = kernel_choices,
+      .doc = "Resampling kernel: nearest, linear, cubic, mitchell, lanczos2 or lanczos3 (sharpest)." },
+    { .name = "background", .type = PIX_OPT_COLOUR, .offset = offsetof(rz_config, background),
+      .doc = "Padding colour for fit contain; by default transparent with alpha, else black." },
     { .name = NULL },
 };
 
-/* What to do with a w x h image: scale it to sw x sh, then crop or pad it
- * (centred) to cw x ch. */
+/* What to do with a w x h image (one frame): scale it to sw x sh, then crop
+ * or pad it (centred) to cw x ch. */
 typedef struct rz_plan {
     int sw, sh;
     int cw, ch;
@@ -113,6 +140,8 @@ static int rz_create(const pix_host *host, pix_instance *self, const void *confi
     st->height = (int)cfg->height;
     st->fit = cfg->fit;
     st->enlarge = cfg->enlarge;
+    st->kernel = (VipsKernel)cfg->kernel;
+    st->background = cfg->background;
     *state = st;
     return 0;
 }
@@ -200,8 +229,10 @@ static rz_plan rz_compute(const rz_state *st, int w, int h)
 }
 
 /* Centre-crops and/or pads in to exactly w x h.  Steals in; *out is new.
- * extend says what fills the padding. */
-static int rz_canvas(VipsImage *in, VipsImage **out, int w, int h, VipsExtend extend)
+ * extend says what fills the padding; bg (NULL: zeros) is its colour with
+ * extend VIPS_EXTEND_BACKGROUND. */
+static int rz_canvas(VipsImage *in, VipsImage **out, int w, int h, VipsExtend extend,
+                     VipsArrayDouble *bg)
 {
     VipsImage *cropped = NULL;
     int iw = vips_image_get_width(in), ih = vips_image_get_height(in);
@@ -217,7 +248,9 @@ static int rz_canvas(VipsImage *in, VipsImage **out, int w, int h, VipsExtend ex
         ih = ch;
     }
     if (iw < w || ih < h) {
-        if (vips_embed(in, out, (w - iw) / 2, (h - ih) / 2, w, h, "extend", extend, NULL))
+        if (bg ? vips_embed(in, out, (w - iw) / 2, (h - ih) / 2, w, h, "extend", extend,
+                            "background", bg, NULL)
+               : vips_embed(in, out, (w - iw) / 2, (h - ih) / 2, w, h, "extend", extend, NULL))
             goto out;
     } else {
         *out = in;
@@ -228,6 +261,105 @@ out:
     if (in)
         g_object_unref(in);
     return rc;
+}
+
+/* Scales in to exactly sw x sh with kernel.  Alpha is premultiplied around
+ * the resampling: otherwise the colour of transparent pixels (usually black)
+ * is averaged into the edges.  Borrows in; *out is new. */
+static int rz_scale(VipsImage *in, VipsImage **out, int sw, int sh, VipsKernel kernel)
+{
+    VipsImage *t[6] = { NULL };
+    int w = vips_image_get_width(in), h = vips_image_get_height(in);
+    VipsBandFormat format = vips_image_get_format(in);
+    int rc = -1;
+
+    if (!vips_image_hasalpha(in)) {
+        if (vips_resize(in, &t[0], (double)sw / w, "vscale", (double)sh / h, "kernel", kernel,
+                        NULL))
+            goto out;
+    } else if (vips_premultiply(in, &t[1], NULL) ||
+               vips_resize(t[1], &t[2], (double)sw / w, "vscale", (double)sh / h, "kernel",
+                           kernel, NULL) ||
+               vips_unpremultiply(t[2], &t[3], NULL) ||
+               /* cast truncates: round first, or 254.9999 becomes 254 */
+               vips_round(t[3], &t[4], VIPS_OPERATION_ROUND_RINT, NULL) ||
+               vips_cast(t[4], &t[0], format, NULL)) {
+        goto out;
+    }
+    /* libvips may round a side one pixel off; repeat edge pixels (or trim)
+     * so the size is exactly the plan's. */
+    rc = rz_canvas(t[0], out, sw, sh, VIPS_EXTEND_COPY, NULL);
+    t[0] = NULL;
+out:
+    for (int i = 0; i < 6; i++)
+        if (t[i])
+            g_object_unref(t[i]);
+    return rc;
+}
+
+/* What one frame goes through. */
+typedef struct rz_frame_job {
+    rz_plan p;
+    bool scale;
+    VipsKernel kernel;
+    VipsArrayDouble *bg; /* contain padding; NULL: zeros */
+} rz_frame_job;
+
+/* Scales, then crops (cover) or pads (contain) one frame.  Borrows in. */
+static int rz_frame(VipsImage *in, VipsImage **out, const rz_frame_job *fj)
+{
+    VipsImage *cur = NULL;
+
+    if (fj->scale ? rz_scale(in, &cur, fj->p.sw, fj->p.sh, fj->kernel)
+                  : vips_copy(in, &cur, NULL))
+        return -1;
+    return rz_canvas(cur, out, fj->p.cw, fj->p.ch,
+                     fj->bg ? VIPS_EXTEND_BACKGROUND : VIPS_EXTEND_BLACK, fj->bg);
+}
+
+/* Runs rz_frame on each of the n frames stacked in in and stacks the
+ * results again, with page-height set to the new frame height: no kernel
+ * reaches across two frames, and every frame is treated alike.  Borrows
+ * in; *out is new. */
+static int rz_frames(VipsImage *in, VipsImage **out, int n, const rz_frame_job *fj)
+{
+    if (n <= 1)
+        return rz_frame(in, out, fj);
+
+    int w = vips_image_get_width(in), ph = vips_image_get_height(in) / n;
+    VipsImage **frames = g_new0(VipsImage *, n);
+    VipsImage *joined = NULL;
+    int rc = -1;
+
+    for (int i = 0; i < n; i++) {
+        VipsImage *one = NULL;
+        int r = vips_crop(in, &one, 0, i * ph, w, ph, NULL);
+        if (!r)
+            r = rz_frame(one, &frames[i], fj);
+        if (one)
+            g_object_unref(one);
+        if (r)
+            goto out;
+    }
+    if (vips_arrayjoin(frames, &joined, n, "across", 1, NULL) || vips_copy(joined, out, NULL))
+        goto out;
+    vips_image_set_int(*out, VIPS_META_PAGE_HEIGHT, fj->p.ch);
+    rc = 0;
+out:
+    for (int i = 0; i < n; i++)
+        if (frames[i])
+            g_object_unref(frames[i]);
+    g_free(frames);
+    if (joined)
+        g_object_unref(joined);
+    return rc;
+}
+
+/* The number of frames stacked in img (1 for a still image). */
+static int rz_frame_count(VipsImage *img)
+{
+    int h = vips_image_get_height(img), ph = vips_image_get_page_height(img);
+    return ph > 0 && ph < h && h % ph == 0 ? h / ph : 1;
 }
 
 /* The image's EXIF orientation, 1 when it has none. */
@@ -245,10 +377,96 @@ static int rz_orientation(VipsImage *img)
  * enlarging. */
 static double rz_min_scale(void *state, int width, int height)
 {
-    rz_plan p = rz_compute(state, width, height);
+    const rz_state *st = state;
+    /* The host's decode resamples to the scale asked with lanczos3: another
+     * kernel would never be used, so ask for the full size and resample
+     * here. */
+    if (st->kernel != VIPS_KERNEL_LANCZOS3)
+        return 1.0;
+    rz_plan p = rz_compute(st, width, height);
     double sx = (double)p.sw / width, sy = (double)p.sh / height;
     double s = sx > sy ? sx : sy;
     return s < 1.0 ? s : 1.0;
+}
+
+/* The plan for the working image's frame of w x h.  The host decoded the
+ * source smaller (shrink-on-load), rounding each side on its own.  While
+ * the image still has the source's shape, plan on the source's size, so the
+ * output is what a full-size resize gives to the pixel. */
+static rz_plan rz_plan_for(const rz_state *st, const pix_source *src, int w, int h)
+{
+    rz_plan p = rz_compute(st, w, h);
+    int ow = src->orientation >= 5 ? src->height : src->width;
+    int oh = src->orientation >= 5 ? src->width : src->height;
+
+    if (ow > 0 && oh > 0 && (w != ow || h != oh) &&
+        llabs((long long)w * oh - (long long)h * ow) <= (long long)(ow > oh ? ow : oh)) {
+        rz_plan q = rz_compute(st, ow, oh);
+        if (q.sw <= w + 1 && q.sh <= h + 1)
+            p = q;
+    }
+    return p;
+}
+
+/* The contain padding for img: NULL (zeros: black, transparent) when no
+ * colour was given, else the colour in img's bands.  A grey image padded
+ * with a colour that is not grey is brought to sRGB first (*img replaced).
+ * Returns 0, or -1 with the libvips error set. */
+static int rz_background(const rz_state *st, VipsImage **img, VipsArrayDouble **bg)
+{
+    const pix_colour *c = &st->background;
+    bool alpha = vips_image_hasalpha(*img);
+    int bands = vips_image_get_bands(*img);
+    double k = vips_image_get_format(*img) == VIPS_FORMAT_USHORT ? 257.0 : 1.0;
+    double v[4] = { 0 };
+
+    *bg = NULL;
+    if (c->r == 0 && c->g == 0 && c->b == 0 && c->a == 0)
+        return 0;
+    if (bands - alpha < 3 && !(c->r == c->g && c->g == c->b)) {
+        VipsImage *rgb = NULL;
+        if (vips_colourspace(*img, &rgb, VIPS_INTERPRETATION_sRGB, NULL))
+            return -1;
+        g_object_unref(*img);
+        *img = rgb;
+        bands = vips_image_get_bands(rgb);
+    }
+    int colour = bands - alpha;
+    for (int i = 0; i < colour && i < 3; i++)
+        v[i] = (i == 0 ? c->r : i == 1 ? c->g : c->b) * k;
+    if (alpha && colour < 4)
+        v[colour] = c->a * 255.0 * k;
+    double *all = g_new0(double, bands);
+    for (int i = 0; i < bands && i < 4; i++)
+        all[i] = v[i];
+    *bg = vips_array_double_new(all, bands);
+    g_free(all);
+    return 0;
+}
+
+/* An upright copy of the working image (a still image a stage left with an
+ * EXIF orientation is turned).  *out is new.  Returns 0, or -1 after
+ * job_error. */
+static int rz_upright(const rz_state *st, pix_job *job, int orientation, VipsImage **out)
+{
+    const pix_host *host = st->host;
+    const char *key = host->job_source(job)->key;
+
+    if (orientation == 1) {
+        if (!vips_copy(host->job_image(job), out, NULL))
+            return 0;
+        host->job_error(job, "cannot copy %s: %s", key, vips_error_buffer());
+        return -1;
+    }
+    /* A quarter turn reads the image out of order: rotate a copy held in
+     * memory, as the source is read sequentially. */
+    VipsImage *mem = host->job_image_shared(job);
+    if (!mem)
+        return -1; /* the host recorded why */
+    if (!vips_autorot(mem, out, NULL))
+        return 0;
+    host->job_error(job, "cannot rotate %s upright: %s", key, vips_error_buffer());
+    return -1;
 }
 
 static int rz_process(void *state, pix_job *job)
@@ -258,104 +476,50 @@ static int rz_process(void *state, pix_job *job)
     const pix_source *src = host->job_source(job);
     VipsImage *img = host->job_image(job);
     VipsImage *cur = NULL, *next = NULL;
+    VipsArrayDouble *bg = NULL;
     int rc = -1;
 
     if (!img)
         return -1; /* the host recorded why it cannot be decoded */
 
-    int orientation = rz_orientation(img);
+    int n = rz_frame_count(img);
+    /* The core decodes animations upright; a stacked strip is never turned
+     * as a whole, which would scramble its frames. */
+    int orientation = n > 1 ? 1 : rz_orientation(img);
     bool swap = orientation >= 5; /* a quarter turn swaps the sides */
-    int w = swap ? vips_image_get_height(img) : vips_image_get_width(img);
-    int h = swap ? vips_image_get_width(img) : vips_image_get_height(img);
-    rz_plan p = rz_compute(st, w, h);
-
-    /* The host decoded the source smaller (shrink-on-load), rounding each
-     * side on its own.  While the image still has the source's shape, plan
-     * on the source's size, so the output is what a full-size resize gives
-     * to the pixel. */
-    int ow = src->orientation >= 5 ? src->height : src->width;
-    int oh = src->orientation >= 5 ? src->width : src->height;
-    if (ow > 0 && oh > 0 && (w != ow || h != oh) &&
-        llabs((long long)w * oh - (long long)h * ow) <= (long long)(ow > oh ? ow : oh)) {
-        rz_plan q = rz_compute(st, ow, oh);
-        if (q.sw <= w + 1 && q.sh <= h + 1)
-            p = q;
-    }
+    int fw = vips_image_get_width(img), fh = vips_image_get_height(img) / n;
+    int w = swap ? fh : fw, h = swap ? fw : fh;
+    rz_plan p = rz_plan_for(st, src, w, h);
 
     if (p.sw == w && p.sh == h && p.cw == w && p.ch == h && orientation == 1)
         return 0; /* already the right size and upright: keep the image as is */
-    if ((double)p.sw * p.sh > RZ_MAX_PIXELS || (double)p.cw * p.ch > RZ_MAX_PIXELS) {
+    if ((double)p.sw * p.sh * n > RZ_MAX_PIXELS || (double)p.cw * p.ch * n > RZ_MAX_PIXELS) {
         host->job_error(job, "%s: enlarging %dx%d to %dx%d is over %.0f pixels", src->key, w, h,
                         p.sw, p.sh, RZ_MAX_PIXELS);
         return -1;
     }
-
-    bool scale = p.sw != w || p.sh != h;
-    if (!scale && orientation == 1) {
-        if (vips_copy(img, &cur, NULL)) {
-            host->job_error(job, "cannot copy %s: %s", src->key, vips_error_buffer());
-            goto out;
-        }
-    } else {
-        /* A stage changed the image: upright it as the source path would,
-         * then scale (thumbnail_image premultiplies alpha, resize would not).
-         * A quarter turn reads the image out of order, so rotate a copy held
-         * in memory. */
-        VipsImage *up = NULL;
-        if (orientation != 1) {
-            VipsImage *mem = host->job_image_shared(job);
-            if (!mem)
-                return -1; /* the host recorded why */
-            if (vips_autorot(mem, &up, NULL)) {
-                host->job_error(job, "cannot rotate %s upright: %s", src->key,
-                                vips_error_buffer());
-                goto out;
-            }
-        } else if (vips_copy(img, &up, NULL)) {
-            host->job_error(job, "cannot copy %s: %s", src->key, vips_error_buffer());
-            goto out;
-        }
-        if (!scale) {
-            cur = up;
-        } else {
-            int r = vips_thumbnail_image(up, &cur, p.sw, "height", p.sh, "size",
-                                         VIPS_SIZE_FORCE, NULL);
-            g_object_unref(up);
-            if (r) {
-                host->job_error(job, "cannot resize %s to %dx%d: %s", src->key, p.sw, p.sh,
-                                vips_error_buffer());
-                goto out;
-            }
-        }
-    }
-
-    /* libvips may round a side one pixel off; repeat edge pixels (or trim)
-     * so the size is exactly the plan's. */
-    if (rz_canvas(cur, &next, p.sw, p.sh, VIPS_EXTEND_COPY)) {
-        cur = NULL;
-        host->job_error(job, "cannot adjust %s to %dx%d: %s", src->key, p.sw, p.sh,
+    if (rz_upright(st, job, orientation, &cur))
+        return -1;
+    if (st->fit == FIT_CONTAIN && (p.cw > p.sw || p.ch > p.sh) && rz_background(st, &cur, &bg)) {
+        host->job_error(job, "cannot pad %s with the background colour: %s", src->key,
                         vips_error_buffer());
         goto out;
     }
-    cur = next;
-    next = NULL;
-    /* cover crops, contain pads with zeros (black, transparent alpha). */
-    if (rz_canvas(cur, &next, p.cw, p.ch, VIPS_EXTEND_BLACK)) {
-        cur = NULL;
-        host->job_error(job, "cannot %s %s to %dx%d: %s", st->fit == FIT_CONTAIN ? "pad" : "crop",
-                        src->key, p.cw, p.ch, vips_error_buffer());
+    rz_frame_job fj = { .p = p, .scale = p.sw != w || p.sh != h, .kernel = st->kernel, .bg = bg };
+    if (rz_frames(cur, &next, n, &fj)) {
+        host->job_error(job, "cannot resize %s to %dx%d (%s %dx%d): %s", src->key, p.sw, p.sh,
+                        fit_choices[st->fit], p.cw, p.ch, vips_error_buffer());
         goto out;
     }
-    cur = next;
-    next = NULL;
-    host->job_set_image(job, cur);
-    cur = NULL;
+    host->job_set_image(job, next);
     rc = 0;
 out:
     if (rc)
         vips_error_clear();
     if (cur)
         g_object_unref(cur);
+    if (bg)
+        vips_area_unref(VIPS_AREA(bg));
     return rc;
 }
 
@@ -363,7 +527,7 @@ static const pix_plugin resize = {
     PIX_PLUGIN_HEADER,
     .kind = PIX_KIND_STAGE,
     .name = "resize",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "Scales the image into a box: inside, cover, contain, fill or outside; no upscaling by default",
     .options = rz_options,
     .config_size = sizeof(rz_config),
