@@ -6,12 +6,15 @@
  *                      text: markup characters are shown as written).
  *   image    (string)  path of an image libvips can load (relative to the
  *                      working folder); its alpha is honoured.  Loaded once
- *                      in create() and shared read-only by every job.
+ *                      in create() (first page, upright, as sRGB + alpha,
+ *                      without its metadata) and shared read-only, in
+ *                      memory, by every job.
  *   font     (string, default "DejaVu Sans")  Pango family, style words
  *                      allowed ("DejaVu Sans Bold"); an unknown family is
  *                      replaced by Pango's nearest match, never an error.
  *   size     (string, default "4%")  text height: "24px", or a percentage of
- *                      the image width ("4%").
+ *                      the image width ("4%"); the Pango font size, rounded
+ *                      to whole pixels (at 72 dpi a point is a pixel).
  *   colour   (colour, default white)  text colour; its alpha multiplies
  *                      opacity.
  *   opacity  (number 0..1, default 0.5)  multiplies the mark's alpha.

@@ -491,39 +491,81 @@ Test(watermark, concurrent_jobs_share_the_image_mark)
 /* Greyscale stays one band, RGBA keeps its alpha, and both are marked. */
 Test(watermark, band_counts_are_kept)
 {
-    VipsImage *rgb = NULL, *grey = NULL, *rgba = NULL;
+    VipsImage *rgb = NULL, *grey = NULL, *rgba = NULL, *ga = NULL;
     char *src = wm_at("src.png");
     wm_make("src.png", 300, 200);
     rgb = vips_image_new_from_file(src, NULL);
     cr_assert_not_null(rgb);
     cr_assert_eq(vips_colourspace(rgb, &grey, VIPS_INTERPRETATION_B_W, NULL), 0);
     cr_assert_eq(vips_bandjoin_const1(rgb, &rgba, 255, NULL), 0);
+    cr_assert_eq(vips_bandjoin_const1(grey, &ga, 255, NULL), 0);
     wm_save(grey, "grey.png");
     wm_save(rgba, "rgba.png");
-    g_object_unref(rgb);
-    g_object_unref(grey);
-    g_object_unref(rgba);
+    wm_save(ga, "ga.png");
+    VipsImage *all[] = { rgb, grey, rgba, ga };
+    for (size_t i = 0; i < 4; i++)
+        g_object_unref(all[i]);
     wm_make_logo("logo.png");
-    wm_run_ok("plain", "png", "", "grey.png rgba.png");
-    wm_run_ok("text", "png", "  - watermark: { text: \"pixpipe\", opacity: 1 }\n",
-              "grey.png rgba.png");
-    wm_run_ok("image", "png", "  - watermark: { image: logo.png, opacity: 1 }\n",
-              "grey.png rgba.png");
-    const char *outs[] = { "text/grey-main.png", "text/rgba-main.png", "image/grey-main.png",
-                           "image/rgba-main.png" };
-    for (size_t i = 0; i < 4; i++) {
+    const char *inputs = "src.png grey.png rgba.png ga.png";
+    wm_run_ok("plain", "png", "", inputs);
+    wm_run_ok("text", "png", "  - watermark: { text: \"pixpipe\", opacity: 1 }\n", inputs);
+    wm_run_ok("image", "png", "  - watermark: { image: logo.png, opacity: 1 }\n", inputs);
+    static const struct {
+        const char *name;
+        int bands;
+    } want[] = { { "src", 3 }, { "grey", 1 }, { "rgba", 4 }, { "ga", 2 } };
+    for (size_t i = 0; i < 8; i++) {
         int w, h, bands;
-        char *p = wm_at(outs[i]);
-        cr_assert_eq(tu_image_size(p, &w, &h, &bands), 0, "%s missing", outs[i]);
-        int want = strstr(outs[i], "grey") ? 1 : 4;
-        cr_expect_eq(bands, want, "%s has %d bands, expected %d", outs[i], bands, want);
-        wm_diff d = wm_compare(strstr(outs[i], "grey") ? "plain/grey-main.png"
-                                                       : "plain/rgba-main.png",
-                               outs[i]);
-        cr_expect(d.n > 50 && d.x0 > 150 && d.y0 > 100, "%s: %ld changed at %d,%d", outs[i], d.n,
+        char *res = tu_strf("%s/%s-main.png", i < 4 ? "text" : "image", want[i % 4].name);
+        char *plain = tu_strf("plain/%s-main.png", want[i % 4].name);
+        char *p = wm_at(res);
+        cr_assert_eq(tu_image_size(p, &w, &h, &bands), 0, "%s missing", res);
+        cr_expect_eq(bands, want[i % 4].bands, "%s has %d bands, expected %d", res, bands,
+                     want[i % 4].bands);
+        wm_diff d = wm_compare(plain, res);
+        cr_expect(d.n > 50 && d.x0 > 150 && d.y0 > 100, "%s: %ld changed at %d,%d", res, d.n,
                   d.x0, d.y0);
         free(p);
+        free(plain);
+        free(res);
     }
+    free(src);
+}
+
+/* Counts magenta pixels of frame f inside x0..x1, y0..y1 (frame coords). */
+static long wm_magenta(const wm_pix *p, int f, int x0, int y0, int x1, int y1)
+{
+    long n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            const unsigned char *c = wm_px(p, x, f * p->page_h + y);
+            n += c[0] > 200 && c[1] < 60 && c[2] > 200;
+        }
+    return n;
+}
+
+/* The mark goes on the upright image: EXIF orientation 6 (stored 450x600,
+ * shown 600x450) gets its north-west mark in the top-left of what a viewer
+ * sees. */
+Test(watermark, mark_lands_on_the_upright_image)
+{
+    char *src = tu_strf("%s/../shared/corpus/images/sharp/Landscape_6.jpg", tu_src());
+    if (!tu_exists(src)) {
+        free(src);
+        cr_skip_test("corpus absent");
+    }
+    char *cmd = tu_strf("cp '%s' '%s/l6.jpg'", src, wm_tmp);
+    cr_assert_eq(tu_run(cmd, NULL, NULL), 0);
+    wm_run_ok("out", "png", "  - watermark: { text: \"pixpipe\", size: 8%, colour: \"#ff00ff\", "
+                            "opacity: 1, position: north-west }\n",
+              "l6.jpg");
+    wm_pix p = wm_load("out/l6-main.png");
+    cr_assert(p.w == 600 && p.h == 450, "output %dx%d, expected upright 600x450", p.w, p.h);
+    p.page_h = p.h;
+    long tl = wm_magenta(&p, 0, 0, 0, 300, 100), all = wm_magenta(&p, 0, 0, 0, 600, 450);
+    cr_expect(tl > 100 && tl == all, "%ld magenta pixels top-left, %ld in all", tl, all);
+    g_free(p.px);
+    free(cmd);
     free(src);
 }
 
@@ -613,18 +655,6 @@ static void wm_make_gif(const char *rel)
     g_object_unref(all);
     g_object_unref(u);
     g_object_unref(c);
-}
-
-/* Counts magenta pixels of frame f inside x0..x1, y0..y1 (frame coords). */
-static long wm_magenta(const wm_pix *p, int f, int x0, int y0, int x1, int y1)
-{
-    long n = 0;
-    for (int y = y0; y < y1; y++)
-        for (int x = x0; x < x1; x++) {
-            const unsigned char *c = wm_px(p, x, f * p->page_h + y);
-            n += c[0] > 200 && c[1] < 60 && c[2] > 200;
-        }
-    return n;
 }
 
 static void wm_check_animation(const char *rel, int frames)
