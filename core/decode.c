@@ -28,13 +28,16 @@ double pix_decode_scale(const pix_pipeline *p, int width, int height)
                 s = 1.0;
             if (s > scale)
                 scale = s;
-        } else if (!(pl->flags & PIX_PLUGIN_SCALE_NEUTRAL)) {
-            /* this stage wants what it is given at full size: every stage
-             * before it has been counted, later ones see its output */
-            return scale > 0.0 ? fmax(scale, 1.0) : 1.0;
+            /* a stage that reduces the working image: everything after it
+             * works from its output, which this scale makes exact */
+            if (!(pl->flags & PIX_PLUGIN_KEEPS_IMAGE))
+                return scale;
+        } else if (!(pl->flags & (PIX_PLUGIN_SCALE_NEUTRAL | PIX_PLUGIN_KEEPS_IMAGE))) {
+            return 1.0; /* it wants the image at full size */
         }
     }
-    return scale > 0.0 ? scale : 1.0;
+    /* nothing reduced the working image: the main output is full size */
+    return 1.0;
 }
 
 bool pix_decode_keeps_animation(const pix_job *job)

@@ -5,10 +5,10 @@
 
 #include "job.h"
 
-/* The largest of the stages' min_scale() hints for an upright source of
- * width x height, walking the stages in order and stopping at the first
- * stage that neither gives a hint nor is scale-neutral.  1.0 when no stage
- * allows shrinking. */
+/* The scale to decode an upright source of width x height at: the largest
+ * min_scale() hint up to and including the first hinted stage that reduces
+ * the working image.  1.0 when a stage before it needs full size (no hint,
+ * not scale-neutral) or when no stage reduces the image. */
 double pix_decode_scale(const pix_pipeline *p, int width, int height);
 
 /* Whether the job keeps every frame of an animated source: a GIF or WebP

@@ -134,7 +134,7 @@ static size_t host_job_rendition_count(const pix_job *job) { return job->n_rend;
 
 static const pix_rendition *host_job_rendition(const pix_job *job, size_t i)
 {
-    return i < job->n_rend ? &job->rend[i].pub : NULL;
+    return i < job->n_rend ? &job->rend[i]->pub : NULL;
 }
 
 static size_t host_job_timing_count(const pix_job *job) { return job->n_timings; }

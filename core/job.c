@@ -59,12 +59,13 @@ void pix_job_free(pix_job *job)
     if (!job)
         return;
     for (size_t i = 0; i < job->n_rend; i++) {
-        pix_job_rendition *r = &job->rend[i];
+        pix_job_rendition *r = job->rend[i];
         if (r->image)
             g_object_unref(r->image);
         g_free(r->data);
         free(r->name);
         free(r->key);
+        free(r);
     }
     free(job->rend);
     for (size_t i = 0; i < job->n_timings; i++)
@@ -136,28 +137,30 @@ int pix_job_add_rendition(pix_job *job, const char *name, VipsImage *img, const 
         goto out;
     }
     for (size_t i = 0; i < job->n_rend; i++)
-        if (strcmp(job->rend[i].name, name) == 0) {
+        if (strcmp(job->rend[i]->name, name) == 0) {
             pix_err_set(err, "two renditions are named '%s'", name);
             goto out;
         }
     const char *format = enc && enc->format ? enc->format : "source";
-    if (strlen(format) >= sizeof job->rend->enc_format) {
+    if (strlen(format) >= sizeof ((pix_job_rendition *)0)->enc_format) {
         pix_err_set(err, "rendition '%s': unknown format '%s'", name, format);
         goto out;
     }
-    pix_job_rendition *grown = realloc(job->rend, (job->n_rend + 1) * sizeof *grown);
+    /* Each rendition is allocated on its own: its public view points into
+     * itself, so it must never move when the list grows. */
+    pix_job_rendition **grown = realloc(job->rend, (job->n_rend + 1) * sizeof *grown);
     if (!grown) {
         pix_err_set(err, "out of memory");
         goto out;
     }
     job->rend = grown;
-    pix_job_rendition *r = &job->rend[job->n_rend];
-    memset(r, 0, sizeof *r);
-    r->name = strdup(name);
-    if (!r->name) {
+    pix_job_rendition *r = calloc(1, sizeof *r);
+    if (!r || !(r->name = strdup(name))) {
+        free(r);
         pix_err_set(err, "out of memory");
         goto out;
     }
+    job->rend[job->n_rend] = r;
     if (enc)
         r->enc = *enc;
     else
@@ -273,7 +276,7 @@ static void encode_all(pix_job *job)
     double t0 = pix_now_ms();
 
     for (size_t i = 0; i < job->n_rend && job->status == PIX_JOB_OK; i++) {
-        pix_job_rendition *r = &job->rend[i];
+        pix_job_rendition *r = job->rend[i];
         const char *format = pix_format_resolve(r->enc.format, job->format,
                                                 vips_image_hasalpha(r->image));
         snprintf(r->format, sizeof r->format, "%s", format);
@@ -303,7 +306,7 @@ static void store_all(pix_job *job)
     double t0 = pix_now_ms();
 
     for (size_t i = 0; i < job->n_rend && job->status == PIX_JOB_OK; i++) {
-        pix_job_rendition *r = &job->rend[i];
+        pix_job_rendition *r = job->rend[i];
         r->key = pix_template_expand(p->key_template, job->key, r->name,
                                      pix_format_ext(r->format), &err);
         if (!r->key) {

@@ -43,7 +43,7 @@ struct pix_job {
     int materialised;              /* times the working image was copied
                                       to memory for a second reader      */
 
-    pix_job_rendition *rend;
+    pix_job_rendition **rend;      /* each allocated alone: never moves   */
     size_t n_rend;
 
     pix_timing timings[PIX_MAX_TIMINGS];

@@ -42,7 +42,7 @@ static void print_ok(const run_ctx *c, const pix_input *it, const pix_job *job, 
     printf("ok       %s (%s %dx%d, %.0f ms)\n", it->display, job->format, job->src.width,
            job->src.height, ms);
     for (size_t i = 0; i < job->n_rend; i++) {
-        const pix_rendition *r = &job->rend[i].pub;
+        const pix_rendition *r = &job->rend[i]->pub;
         char size[32];
         human_size(r->bytes, size, sizeof size);
         printf("         %s: %s/%s %dx%d %s\n", r->name, c->p->dest_bucket, r->key, r->width,

@@ -215,9 +215,10 @@ typedef struct pix_stage_ops {
     /* Optional.  The smallest scale (0 < s <= 1) of the upright source,
      * width x height pixels, from which this stage still gives exact output
      * (resize to 800 wide from 4000 wide: 0.2).  The host decodes the source
-     * once, at the largest scale the stages ask for, using libvips'
-     * shrink-on-load; a stage without it (and without
-     * PIX_PLUGIN_SCALE_NEUTRAL) gets the full size and so do those after. */
+     * once, at the scale the stages need: the largest hint up to the first
+     * hinted stage that changes the working image (later stages work from
+     * its output).  A stage without a hint (and not scale-neutral) gets the
+     * full size; so does the main output when no stage reduces the image. */
     double (*min_scale)(void *state, int width, int height);
     /* Optional.  Runs for every job after its renditions are stored, also
      * when the job failed or was skipped, in the order of the stage list.
@@ -283,6 +284,11 @@ enum {
      * (metadata edits, colour conversion): it does not stop the host from
      * decoding at the scale later stages ask for. */
     PIX_PLUGIN_SCALE_NEUTRAL = 1u << 1,
+    /* A stage that leaves the working image as it is and only derives
+     * renditions from it (thumbnail).  Its min_scale covers its own
+     * renditions; the working image must still reach later stages and the
+     * main output at the scale they need. */
+    PIX_PLUGIN_KEEPS_IMAGE = 1u << 2,
 };
 
 /* The entry point every plugin exports.  Returns a static descriptor. */

@@ -524,13 +524,9 @@ static int th_process(void *state, pix_job *job)
 }
 
 /* The thumbnail leaves the working image as it is: its min_scale covers its
- * own rendition only, and a host that knows the flag then still decodes the
- * main output at the size the other stages need. */
-#ifdef PIX_PLUGIN_KEEPS_IMAGE
+ * own rendition only, and the host still decodes the main output at the
+ * size the other stages need. */
 #define TH_FLAGS PIX_PLUGIN_KEEPS_IMAGE
-#else
-#define TH_FLAGS 0u
-#endif
 
 static const pix_plugin thumbnail = {
     PIX_PLUGIN_HEADER,
