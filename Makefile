@@ -90,7 +90,8 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TEST_PLUGIN_SO)
-	PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) PIXPIPE_SAN=$(SAN) $(BUILD)/unit-tests $(TEST_ARGS)
+	PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) PIXPIPE_SAN=$(SAN) \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(BUILD)/unit-tests $(TEST_ARGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/mkimage
