@@ -73,6 +73,44 @@ static int orientation_of(VipsImage *im)
     return o >= 1 && o <= 8 ? o : 1;
 }
 
+/* CMYK goes to sRGB through its own embedded profile (libvips' CMYK
+ * profile when it has none) and leaves tagged sRGB.  libvips' thumbnail
+ * would convert with its built-in profile instead, a visible shift (mean
+ * dE00 4.3 on a SWOP-tagged photo), so CMYK takes this path: JPEG
+ * shrink-on-load by a power of two that keeps the box covered, the profile
+ * transform, then thumbnail_image for the exact size and the rotation. */
+static int decode_cmyk(pix_job *job, int tw, int th, const char *opts, VipsImage **out)
+{
+    VipsImage *in = NULL, *srgb = NULL;
+    char with_shrink[96];
+    int shrink = 1, rc = -1;
+
+    if (strcmp(job->format, "jpeg") == 0) {
+        int w = job->src.width, h = job->src.height; /* stored, not upright */
+        int lo_box = tw < th ? tw : th, lo_img = w < h ? w : h;
+        while (shrink < 8 && lo_img / (shrink * 2) >= lo_box &&
+               (w > h ? w : h) / (shrink * 2) >= (tw > th ? tw : th))
+            shrink *= 2;
+    }
+    snprintf(with_shrink, sizeof with_shrink, "%s%s", opts,
+             shrink > 1 ? (shrink == 2 ? ",shrink=2" : shrink == 4 ? ",shrink=4" : ",shrink=8")
+                        : "");
+    in = vips_image_new_from_buffer(job->bytes, job->len, with_shrink, "access",
+                                    VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (!in)
+        goto out;
+    if (vips_icc_transform(in, &srgb, "srgb", "input_profile", "cmyk", "embedded", TRUE,
+                           "depth", 8, NULL))
+        goto out;
+    rc = vips_thumbnail_image(srgb, out, tw, "height", th, "size", VIPS_SIZE_DOWN, NULL);
+out:
+    if (in)
+        g_object_unref(in);
+    if (srgb)
+        g_object_unref(srgb);
+    return rc;
+}
+
 int pix_job_decode(pix_job *job)
 {
     static const char *const fail_on[] = { "none", "truncated", "error", "warning" };
@@ -93,16 +131,10 @@ int pix_job_decode(pix_job *job)
 
     snprintf(opts, sizeof opts, "fail_on=%s%s", fail_on[p->fail_on <= 3 ? p->fail_on : 2],
              animate ? ",n=-1" : "");
-    /* CMYK goes to sRGB through its own profile (or libvips' fallback CMYK
-     * profile when it has none) and leaves tagged with sRGB, so no colour
-     * shifts and no stale CMYK profile rides along with RGB pixels. */
-    int failed = cmyk
-        ? vips_thumbnail_buffer(job->bytes, job->len, &im, tw < 1 ? 1 : tw, "height",
-                                th < 1 ? 1 : th, "size", VIPS_SIZE_DOWN, "option_string", opts,
-                                "import_profile", "cmyk", "export_profile", "srgb", NULL)
-        : vips_thumbnail_buffer(job->bytes, job->len, &im, tw < 1 ? 1 : tw, "height",
-                                th < 1 ? 1 : th, "size", VIPS_SIZE_DOWN, "option_string", opts,
-                                NULL);
+    int failed = cmyk ? decode_cmyk(job, tw < 1 ? 1 : tw, th < 1 ? 1 : th, opts, &im)
+                      : vips_thumbnail_buffer(job->bytes, job->len, &im, tw < 1 ? 1 : tw,
+                                              "height", th < 1 ? 1 : th, "size", VIPS_SIZE_DOWN,
+                                              "option_string", opts, NULL);
     if (failed) {
         pix_job_fail(job, NULL, "cannot decode the %s: %s", job->format,
                      pix_vips_error(why, sizeof why));

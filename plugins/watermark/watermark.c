@@ -17,6 +17,9 @@
  *                      to whole pixels (at 72 dpi a point is a pixel).
  *   colour   (colour, default white)  text colour; its alpha multiplies
  *                      opacity.
+ *   shadow   (colour, default "#00000080")  a soft halo drawn under the
+ *                      text so it reads on light and dark images alike;
+ *                      "transparent" for none.
  *   opacity  (number 0..1, default 0.5)  multiplies the mark's alpha.
  *   scale    (number 0..1, default 0.2)  image mark width / image width.
  *   position (enum, default south-east)  one of the 9 gravities.
@@ -72,7 +75,7 @@ static const char *const wm_positions[] = { "north-west", "north", "north-east",
 
 typedef struct wm_config {
     char *text, *image, *font, *size, *margin, *spacing;
-    pix_colour colour;
+    pix_colour colour, shadow;
     double opacity, scale;
     int position;
     bool tile;
@@ -90,7 +93,7 @@ typedef struct wm_state {
     const char *font; /* borrowed from the config */
     VipsImage *mark;  /* sRGB + alpha, uchar, in memory; NULL for text     */
     wm_len size, margin, spacing;
-    pix_colour colour;
+    pix_colour colour, shadow;
     double opacity, scale;
     int position;
     bool tile;
@@ -111,6 +114,10 @@ static const pix_option wm_options[] = {
       .doc = "Text height in pixels (\"24px\") or as a percentage of the image width (\"4%\")." },
     { .name = "colour", .type = PIX_OPT_COLOUR, .offset = offsetof(wm_config, colour),
       .def = "white", .doc = "Colour of the text." },
+    { .name = "shadow", .type = PIX_OPT_COLOUR, .offset = offsetof(wm_config, shadow),
+      .def = "#00000080",
+      .doc = "Colour of a soft halo under the text, so it reads on any background; "
+             "transparent for none." },
     { .name = "opacity", .type = PIX_OPT_NUMBER, .offset = offsetof(wm_config, opacity),
       .def = "0.5", .min = 0, .max = 1,
       .doc = "Opacity of the mark, from 0 (invisible) to 1 (opaque)." },
@@ -321,6 +328,7 @@ static int wm_create(const pix_host *host, pix_instance *self, const void *confi
     st->host = host;
     st->font = cfg->font;
     st->colour = cfg->colour;
+    st->shadow = cfg->shadow;
     st->opacity = cfg->opacity;
     st->scale = cfg->scale;
     st->position = cfg->position;
@@ -376,13 +384,28 @@ static int wm_relabel(VipsImage **im, VipsInterpretation type)
     return rc;
 }
 
-/* Renders the text at px pixels as a one-band ink mask.  *out is new. */
+/* Pixels of halo around the text at px pixels: 0 without a shadow. */
+static int wm_halo(const wm_state *st, double px)
+{
+    return st->shadow.a > 0 ? (int)fmax(1.0, ceil(px / 14.0)) : 0;
+}
+
+/* Renders the text at px pixels as a one-band ink mask, with room around
+ * it for the halo.  *out is new. */
 static int wm_render(const wm_state *st, double px, VipsImage **out)
 {
     char *font = g_strdup_printf("%s %d", st->font, (int)px);
-    int rc = vips_text(out, st->markup, "font", font, "dpi", WM_DPI, NULL);
+    VipsImage *ink = NULL;
+    int pad = wm_halo(st, px);
+    int rc = vips_text(&ink, st->markup, "font", font, "dpi", WM_DPI, NULL);
 
     g_free(font);
+    if (rc)
+        return rc;
+    rc = pad ? vips_embed(ink, out, pad, pad, vips_image_get_width(ink) + 2 * pad,
+                          vips_image_get_height(ink) + 2 * pad, NULL)
+             : vips_copy(ink, out, NULL);
+    g_object_unref(ink);
     return rc;
 }
 
@@ -419,11 +442,11 @@ static int wm_text_fit(const wm_state *st, const wm_frame *f, double *px, VipsIm
     return rc;
 }
 
-/* Turns an ink mask into colour (or grey) + alpha, alpha scaled by the
- * opacity and the colour's own alpha.  *out is new. */
-static int wm_colourise(const wm_state *st, const wm_frame *f, VipsImage *mask, VipsImage **out)
+/* One layer of the mark: the ink mask painted in colour c (its luma on a
+ * grey image), alpha = mask x opacity x c's alpha.  *out is new. */
+static int wm_paint(const wm_state *st, const wm_frame *f, VipsImage *mask, const pix_colour *c,
+                    VipsImage **out)
 {
-    const pix_colour *c = &st->colour;
     double zero[3] = { 0, 0, 0 };
     double rgb[3] = { c->r, c->g, c->b };
     /* Rec. 709 luma of the sRGB values, as libvips' sRGB to B_W gives. */
@@ -439,6 +462,42 @@ static int wm_colourise(const wm_state *st, const wm_frame *f, VipsImage *mask, 
     *out = t[2];
     t[2] = NULL;
     rc = wm_relabel(out, f->grey ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB);
+out:
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+        if (t[i])
+            g_object_unref(t[i]);
+    return rc;
+}
+
+/* Turns an ink mask into the text mark: the text in its colour over a soft
+ * halo (the mask spread and blurred by `halo` pixels) in the shadow colour.
+ * *out is new. */
+static int wm_colourise(const wm_state *st, const wm_frame *f, VipsImage *mask, int halo,
+                        VipsImage **out)
+{
+    VipsImage *t[4] = { NULL };
+    int rc = -1;
+
+    if (!halo)
+        return wm_paint(st, f, mask, &st->colour, out);
+    /* blur spreads the ink; doubling it back up makes a halo that is
+     * solid near the glyphs and fades out over `halo` pixels */
+    if (vips_gaussblur(mask, &t[0], halo / 2.0 + 0.5, NULL) ||
+        vips_linear1(t[0], &t[1], 2.5, 0, "uchar", TRUE, NULL) ||
+        wm_paint(st, f, t[1], &st->shadow, &t[2]) ||
+        wm_paint(st, f, mask, &st->colour, &t[3]) ||
+        vips_composite2(t[2], t[3], out, VIPS_BLEND_MODE_OVER, "compositing_space",
+                        f->grey ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB, NULL))
+        goto out;
+    rc = 0;
+    if (vips_image_get_format(*out) != VIPS_FORMAT_UCHAR) {
+        VipsImage *u = NULL;
+        rc = vips_cast_uchar(*out, &u, NULL);
+        g_object_unref(*out);
+        *out = u;
+        if (!rc)
+            rc = wm_relabel(out, f->grey ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB);
+    }
 out:
     for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
         if (t[i])
@@ -471,7 +530,7 @@ static int wm_text_mark(const wm_state *st, pix_job *job, const wm_frame *f, Vip
                                f->fw, f->fh, want, px, WM_MIN_TEXT_PX);
         return 0;
     }
-    int rc = wm_colourise(st, f, mask, out);
+    int rc = wm_colourise(st, f, mask, wm_halo(st, px), out);
     g_object_unref(mask);
     return rc;
 }

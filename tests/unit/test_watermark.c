@@ -235,7 +235,9 @@ Test(watermark, gravities_put_the_mark_where_asked)
     wm_make("in.png", W, H);
     wm_plain("in.png");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char *opts = tu_strf("text: \"pixpipe\", opacity: 1, position: %s", cases[i].pos);
+        /* no halo: the changed box is the text itself */
+        char *opts = tu_strf("text: \"pixpipe\", opacity: 1, shadow: transparent, position: %s",
+                             cases[i].pos);
         wm_diff d = wm_mark(cases[i].pos, opts);
         cr_assert(d.n > 100, "%s: only %ld pixels changed", cases[i].pos, d.n);
         int cx = (d.x0 + d.x1) / 2, cy = (d.y0 + d.y1) / 2;
@@ -274,14 +276,38 @@ Test(watermark, opacity_sets_the_strength)
 {
     wm_make("in.png", 400, 300);
     wm_plain("in.png");
-    wm_diff faint = wm_mark("faint", "text: \"pixpipe\", opacity: 0.2");
-    wm_diff strong = wm_mark("strong", "text: \"pixpipe\", opacity: 0.9");
+    /* one layer (no halo), so the change is linear in the opacity */
+    wm_diff faint = wm_mark("faint", "text: \"pixpipe\", opacity: 0.2, shadow: transparent");
+    wm_diff strong = wm_mark("strong", "text: \"pixpipe\", opacity: 0.9, shadow: transparent");
     wm_diff none = wm_mark("none", "text: \"pixpipe\", opacity: 0");
     cr_assert(faint.n > 0 && strong.n > 0, "faint %ld, strong %ld pixels", faint.n, strong.n);
     /* The change is proportional to the opacity: 0.9 / 0.2 = 4.5. */
     double ratio = strong.sum / faint.sum;
     cr_expect(ratio > 3.5 && ratio < 5.5, "strong/faint change ratio %.2f, expected ~4.5", ratio);
     cr_expect_eq(none.n, 0, "opacity 0 changed %ld pixels", none.n);
+}
+
+/* The default halo makes white text readable on a white image: without it
+ * nothing visible changes, with it the pixels around the letters darken,
+ * and only inside the mark's box. */
+Test(watermark, halo_makes_text_readable_on_light_images)
+{
+    VipsImage *white = NULL, *rgb = NULL;
+    cr_assert_eq(vips_black(&white, 400, 300, "bands", 3, NULL), 0);
+    cr_assert_eq(vips_linear1(white, &rgb, 1, 255, "uchar", TRUE, NULL), 0);
+    char *p = wm_at("in.png");
+    cr_assert_eq(vips_image_write_to_file(rgb, p, NULL), 0);
+    g_object_unref(white);
+    g_object_unref(rgb);
+    free(p);
+    wm_plain("in.png");
+    wm_diff bare = wm_mark("bare", "text: \"pixpipe\", opacity: 1, shadow: transparent");
+    wm_diff halo = wm_mark("halo", "text: \"pixpipe\", opacity: 1");
+    cr_expect_eq(bare.n, 0, "white text on white changed %ld pixels", bare.n);
+    cr_assert(halo.n > 200, "the halo changed only %ld pixels", halo.n);
+    /* in the south-east corner, against the 8 px margin */
+    cr_expect(halo.x1 <= 392 && halo.y1 <= 292 && halo.x0 > 250 && halo.y0 > 240,
+              "halo box %d,%d-%d,%d", halo.x0, halo.y0, halo.x1, halo.y1);
 }
 
 Test(watermark, text_colour_is_used)
