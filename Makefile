@@ -109,6 +109,8 @@ install: all
 	install -m 755 $(PLUGIN_SO) $(DESTDIR)$(PREFIX)/lib/pixpipe/plugins/
 	install -m 644 include/pixpipe/*.h $(DESTDIR)$(PREFIX)/include/pixpipe/
 	install -m 644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines/
+	install -d $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines/assets
+	install -m 644 pipelines/assets/* $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines/assets/
 
 clean:
 	rm -rf build build-san out demo

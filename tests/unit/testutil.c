@@ -264,3 +264,105 @@ int tu_image_size(const char *path, int *w, int *h, int *bands)
     g_object_unref(im);
     return 0;
 }
+
+/* Paints the scene into a w x h sRGB uchar image in memory.  *out is new. */
+static int scene_pixels(int w, int h, VipsImage **out)
+{
+    VipsImage *x = NULL, *y = NULL, *sky = NULL, *noise = NULL, *sum = NULL, *u8 = NULL;
+    VipsImage *mem = NULL;
+    int rc = -1;
+
+    /* sky: blue at the top fading to pale near the horizon */
+    if (vips_xyz(&x, w, h, NULL) || vips_extract_band(x, &y, 1, NULL))
+        goto out;
+    double a[3] = { 140.0 / h, 90.0 / h, 30.0 / h }, b[3] = { 60, 120, 220 };
+    if (vips_linear(y, &sky, a, b, 3, NULL) ||
+        vips_gaussnoise(&noise, w, h, "sigma", 6.0, NULL) || vips_add(sky, noise, &sum, NULL) ||
+        vips_cast_uchar(sum, &u8, NULL))
+        goto out;
+    if (!(mem = vips_image_copy_memory(u8)))
+        goto out;
+    vips_image_set_int(mem, "interpretation", VIPS_INTERPRETATION_sRGB);
+    mem->Type = VIPS_INTERPRETATION_sRGB;
+    int s = w < h ? w : h;
+    double sun[3] = { 255, 220, 90 }, hill[3] = { 60, 140, 60 }, far[3] = { 90, 160, 110 };
+    double wall[3] = { 200, 40, 40 }, roof[3] = { 90, 30, 20 }, door[3] = { 250, 240, 220 };
+    if (vips_draw_circle(mem, sun, 3, w * 4 / 5, h / 5, s / 10, "fill", TRUE, NULL) ||
+        vips_draw_circle(mem, far, 3, w / 4, h + s / 3, s * 3 / 4, "fill", TRUE, NULL) ||
+        vips_draw_circle(mem, hill, 3, w * 3 / 4, h + s / 2, s * 4 / 5, "fill", TRUE, NULL) ||
+        vips_draw_rect(mem, wall, 3, w / 5, h * 3 / 5, s / 6, s / 8, "fill", TRUE, NULL) ||
+        vips_draw_rect(mem, roof, 3, w / 5 - s / 40, h * 3 / 5 - s / 16, s / 6 + s / 20, s / 16,
+                       "fill", TRUE, NULL) ||
+        vips_draw_rect(mem, door, 3, w / 5 + s / 14, h * 3 / 5 + s / 20, s / 30, s / 13,
+                       "fill", TRUE, NULL))
+        goto out;
+    *out = mem;
+    mem = NULL;
+    rc = 0;
+out:
+    VipsImage *all[] = { x, y, sky, noise, sum, u8, mem };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i])
+            g_object_unref(all[i]);
+    return rc;
+}
+
+/* The pixels a camera stores for an upright picture it tags `orientation`:
+ * the inverse of what a viewer applies.  *out is new. */
+static int camera_store(VipsImage *up, int orientation, VipsImage **out)
+{
+    VipsImage *t = NULL;
+    int rc;
+    switch (orientation) {
+    case 2: return vips_flip(up, out, VIPS_DIRECTION_HORIZONTAL, NULL);
+    case 3: return vips_rot(up, out, VIPS_ANGLE_D180, NULL);
+    case 4: return vips_flip(up, out, VIPS_DIRECTION_VERTICAL, NULL);
+    case 5:
+        if (vips_rot(up, &t, VIPS_ANGLE_D90, NULL))
+            return -1;
+        rc = vips_flip(t, out, VIPS_DIRECTION_HORIZONTAL, NULL);
+        g_object_unref(t);
+        return rc;
+    case 6: return vips_rot(up, out, VIPS_ANGLE_D270, NULL);
+    case 7:
+        if (vips_rot(up, &t, VIPS_ANGLE_D270, NULL))
+            return -1;
+        rc = vips_flip(t, out, VIPS_DIRECTION_HORIZONTAL, NULL);
+        g_object_unref(t);
+        return rc;
+    case 8: return vips_rot(up, out, VIPS_ANGLE_D90, NULL);
+    default: return vips_copy(up, out, NULL);
+    }
+}
+
+int tu_make_scene(const char *path, int w, int h, int orientation, int camera)
+{
+    VipsImage *up = NULL, *stored = NULL, *tagged = NULL;
+    int rc = -1;
+
+    tu_vips_init();
+    if (scene_pixels(w, h, &up) || camera_store(up, orientation, &stored) ||
+        vips_copy(stored, &tagged, NULL))
+        goto out;
+    if (orientation > 1)
+        vips_image_set_int(tagged, VIPS_META_ORIENTATION, orientation);
+    if (camera) {
+        vips_image_set_string(tagged, "exif-ifd0-Make", "Pixpipe Optics");
+        vips_image_set_string(tagged, "exif-ifd0-Model", "Demo Camera 1");
+        vips_image_set_string(tagged, "exif-ifd2-DateTimeOriginal", "2026:06:21 12:00:00");
+        vips_image_set_string(tagged, "exif-ifd3-GPSLatitudeRef", "N");
+        vips_image_set_string(tagged, "exif-ifd3-GPSLatitude", "48/1 51/1 30/1");
+        vips_image_set_string(tagged, "exif-ifd3-GPSLongitudeRef", "E");
+        vips_image_set_string(tagged, "exif-ifd3-GPSLongitude", "2/1 17/1 40/1");
+    }
+    rc = vips_image_write_to_file(tagged, path, NULL) ? -1 : 0;
+out:
+    if (rc)
+        fprintf(stderr, "tu_make_scene %s: %s\n", path, vips_error_buffer());
+    vips_error_clear();
+    VipsImage *all[] = { up, stored, tagged };
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i])
+            g_object_unref(all[i]);
+    return rc;
+}

@@ -33,6 +33,14 @@ char *tu_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes a photo-like w x h sRGB image (gradients plus noise) in the format
  * the suffix of path selects (".jpg", ".png", ...).  Returns 0 or -1. */
 int tu_make_image(const char *path, int w, int h);
+/* Writes a w x h picture with a subject: a sky gradient, a sun, hills and
+ * a small red house off-centre (what an attention crop should keep), plus
+ * noise so it compresses like a photo.  orientation 1..8 stores it as a
+ * camera would (pixels turned, EXIF tag set) so that a viewer honouring the
+ * tag shows it upright; camera adds EXIF make, model, date and a GPS
+ * position, private data a pipeline must remove.  Returns 0 or -1. */
+int tu_make_scene(const char *path, int w, int h, int orientation, int camera);
+
 /* Reads an image's width and height (and band count when bands != NULL). */
 int tu_image_size(const char *path, int *w, int *h, int *bands);
 
