@@ -64,6 +64,32 @@ static void icc_space(VipsImage *im, char space[5])
     }
 }
 
+static int free_blob(void *data, void *unused)
+{
+    (void)unused;
+    g_free(data);
+    return 0;
+}
+
+/* Gives the image its own copy of every metadata blob.  libvips 8.14's
+ * HEIF loader hands out an ICC profile that it frees when it closes, which
+ * happens during the encode, while the saver still reads the profile (a
+ * use-after-free under ASan); a copy owned by the image cannot go away. */
+static void own_blobs(VipsImage *im)
+{
+    static const char *const names[] = { VIPS_META_ICC_NAME, VIPS_META_EXIF_NAME,
+                                         VIPS_META_XMP_NAME, VIPS_META_IPTC_NAME };
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        const void *data = NULL;
+        size_t len = 0;
+        if (vips_image_get_typeof(im, names[i]) != VIPS_TYPE_BLOB ||
+            vips_image_get_blob(im, names[i], &data, &len) || !data || !len)
+            continue;
+        void *copy = g_memdup2(data, len);
+        vips_image_set_blob(im, names[i], free_blob, copy, len);
+    }
+}
+
 static int orientation_of(VipsImage *im)
 {
     int o = 1;
@@ -148,6 +174,7 @@ int pix_job_decode(pix_job *job)
         goto out;
     }
     vips_autorot_remove_angle(out);
+    own_blobs(out);
     icc_space(out, space);
     if (!cmyk && strcmp(space, "CMYK") == 0 && vips_image_get_bands(out) < 4)
         vips_image_remove(out, VIPS_META_ICC_NAME); /* pixels left CMYK behind */
