@@ -71,14 +71,16 @@ static int free_blob(void *data, void *unused)
     return 0;
 }
 
-/* Gives the image its own copy of every metadata blob.  libvips 8.14's
+/* Gives the image its own copy of its profile and XMP/IPTC blobs.  libvips 8.14's
  * HEIF loader hands out an ICC profile that it frees when it closes, which
  * happens during the encode, while the saver still reads the profile (a
  * use-after-free under ASan); a copy owned by the image cannot go away. */
 static void own_blobs(VipsImage *im)
 {
-    static const char *const names[] = { VIPS_META_ICC_NAME, VIPS_META_EXIF_NAME,
-                                         VIPS_META_XMP_NAME, VIPS_META_IPTC_NAME };
+    /* not exif-data: setting it makes libvips parse it again, which puts
+     * back the orientation tag the decode has just reset */
+    static const char *const names[] = { VIPS_META_ICC_NAME, VIPS_META_XMP_NAME,
+                                         VIPS_META_IPTC_NAME };
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         const void *data = NULL;
         size_t len = 0;
