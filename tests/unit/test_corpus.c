@@ -1,7 +1,10 @@
 /* Every real-world file of ../shared/corpus/images through the default
- * pipeline: each one yields readable renditions or fails alone with a
- * reason that names it; nothing crashes.  Skipped where the corpus is not. */
+ * pipeline (exif-strip, resize, thumbnail, watermark, metadata-sink): each
+ * one yields a readable rendition within 1600 px and a 256x256 thumbnail,
+ * or fails alone with a reason that names it; nothing crashes (the SAN=1
+ * run makes that a memory check too).  Skipped where the corpus is not. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +86,18 @@ Test(corpus, every_file_renders_or_fails_alone, .timeout = 600)
         int w = 0, h = 0;
         cr_expect_eq(tu_image_size(large, &w, &h, NULL), 0, "%s: no readable rendition", rel);
         cr_expect(w > 0 && h > 0 && w <= 1600 && h <= 1600, "%s: %dx%d", rel, w, h);
+        /* and a 256x256 thumbnail wherever the source has room for one */
+        int sw = 0, sh = 0;
+        const char *dims = strchr(end + 2, ' ');
+        cr_assert(dims && sscanf(dims, " %dx%d", &sw, &sh) == 2, "no size in: %.80s", p);
+        char *thumb = tu_strf("%s/out/%s/thumb.jpg", tmp, rel);
+        int tw = 0, th = 0;
+        cr_expect_eq(tu_image_size(thumb, &tw, &th, NULL), 0, "%s: no readable thumbnail", rel);
+        if (sw >= 256 && sh >= 256)
+            cr_expect(tw == 256 && th == 256, "%s: thumbnail %dx%d", rel, tw, th);
+        else
+            cr_expect(tw <= 256 && th <= 256 && tw > 0, "%s: thumbnail %dx%d", rel, tw, th);
+        free(thumb);
         free(large);
         free(rel);
         ok++;
