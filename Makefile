@@ -69,7 +69,7 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 
 # One folder per plugin, one .so per plugin; plugins see only include/.
 .SECONDEXPANSION:
-$(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) include/pixpipe/pixpipe.h
+$(BUILD)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) $(wildcard include/pixpipe/*.h)
 	@mkdir -p $(@D)
 	@echo "  PLUGIN  $@"
 	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -fPIC -shared \

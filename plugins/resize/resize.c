@@ -55,7 +55,7 @@
 
 #include <vips/vips.h>
 
-#include <pixpipe/pixpipe.h>
+#include <pixpipe/stage.h>
 
 enum { FIT_INSIDE, FIT_COVER, FIT_CONTAIN, FIT_FILL, FIT_OUTSIDE };
 
@@ -268,33 +268,13 @@ out:
  * is averaged into the edges.  Borrows in; *out is new. */
 static int rz_scale(VipsImage *in, VipsImage **out, int sw, int sh, VipsKernel kernel)
 {
-    VipsImage *t[6] = { NULL };
-    int w = vips_image_get_width(in), h = vips_image_get_height(in);
-    VipsBandFormat format = vips_image_get_format(in);
-    int rc = -1;
+    VipsImage *scaled = NULL;
 
-    if (!vips_image_hasalpha(in)) {
-        if (vips_resize(in, &t[0], (double)sw / w, "vscale", (double)sh / h, "kernel", kernel,
-                        NULL))
-            goto out;
-    } else if (vips_premultiply(in, &t[1], NULL) ||
-               vips_resize(t[1], &t[2], (double)sw / w, "vscale", (double)sh / h, "kernel",
-                           kernel, NULL) ||
-               vips_unpremultiply(t[2], &t[3], NULL) ||
-               /* cast truncates: round first, or 254.9999 becomes 254 */
-               vips_round(t[3], &t[4], VIPS_OPERATION_ROUND_RINT, NULL) ||
-               vips_cast(t[4], &t[0], format, NULL)) {
-        goto out;
-    }
+    if (pix_resample(in, &scaled, sw, sh, kernel))
+        return -1;
     /* libvips may round a side one pixel off; repeat edge pixels (or trim)
      * so the size is exactly the plan's. */
-    rc = rz_canvas(t[0], out, sw, sh, VIPS_EXTEND_COPY, NULL);
-    t[0] = NULL;
-out:
-    for (int i = 0; i < 6; i++)
-        if (t[i])
-            g_object_unref(t[i]);
-    return rc;
+    return rz_canvas(scaled, out, sw, sh, VIPS_EXTEND_COPY, NULL);
 }
 
 /* What one frame goes through. */
@@ -396,11 +376,10 @@ static double rz_min_scale(void *state, int width, int height)
 static rz_plan rz_plan_for(const rz_state *st, const pix_source *src, int w, int h)
 {
     rz_plan p = rz_compute(st, w, h);
-    int ow = src->orientation >= 5 ? src->height : src->width;
-    int oh = src->orientation >= 5 ? src->width : src->height;
+    int ow, oh;
 
-    if (ow > 0 && oh > 0 && (w != ow || h != oh) &&
-        llabs((long long)w * oh - (long long)h * ow) <= (long long)(ow > oh ? ow : oh)) {
+    pix_source_upright(src, &ow, &oh);
+    if (pix_same_shape(w, h, ow, oh)) {
         rz_plan q = rz_compute(st, ow, oh);
         if (q.sw <= w + 1 && q.sh <= h + 1)
             p = q;

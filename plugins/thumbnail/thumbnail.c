@@ -55,7 +55,7 @@
 
 #include <vips/vips.h>
 
-#include <pixpipe/pixpipe.h>
+#include <pixpipe/stage.h>
 
 enum { CROP_NONE, CROP_CENTRE, CROP_ATTENTION, CROP_ENTROPY, CROP_CENTER };
 
@@ -305,11 +305,10 @@ static double th_min_scale(void *state, int width, int height)
 static th_plan th_plan_for(const th_state *st, const pix_source *src, int w, int h)
 {
     th_plan p = th_compute(st, w, h);
-    int ow = src->orientation >= 5 ? src->height : src->width;
-    int oh = src->orientation >= 5 ? src->width : src->height;
+    int ow, oh;
 
-    if (ow > 0 && oh > 0 && (w != ow || h != oh) &&
-        llabs((long long)w * oh - (long long)h * ow) <= (long long)(ow > oh ? ow : oh)) {
+    pix_source_upright(src, &ow, &oh);
+    if (pix_same_shape(w, h, ow, oh)) {
         th_plan q = th_compute(st, ow, oh);
         if (q.sw <= w + 1 && q.sh <= h + 1)
             p = q;
@@ -341,31 +340,13 @@ static int th_exact(VipsImage *in, VipsImage **out, int w, int h)
  * is averaged into the edges.  Borrows in; *out is new. */
 static int th_scale(VipsImage *in, VipsImage **out, int sw, int sh, VipsKernel kernel)
 {
-    VipsImage *t[5] = { NULL };
-    int w = vips_image_get_width(in), h = vips_image_get_height(in);
-    double hs = (double)sw / w, vs = (double)sh / h;
-    int rc = -1;
+    VipsImage *scaled = NULL;
 
-    if (sw == w && sh == h) {
-        rc = vips_copy(in, out, NULL);
-    } else if (!vips_image_hasalpha(in)) {
-        if (!vips_resize(in, &t[0], hs, "vscale", vs, "kernel", kernel, NULL)) {
-            rc = th_exact(t[0], out, sw, sh);
-            t[0] = NULL;
-        }
-    } else if (!vips_premultiply(in, &t[1], NULL) &&
-               !vips_resize(t[1], &t[2], hs, "vscale", vs, "kernel", kernel, NULL) &&
-               !vips_unpremultiply(t[2], &t[3], NULL) &&
-               /* cast truncates: round first, or 254.9999 becomes 254 */
-               !vips_round(t[3], &t[4], VIPS_OPERATION_ROUND_RINT, NULL) &&
-               !vips_cast(t[4], &t[0], vips_image_get_format(in), NULL)) {
-        rc = th_exact(t[0], out, sw, sh);
-        t[0] = NULL;
-    }
-    for (int i = 0; i < 5; i++)
-        if (t[i])
-            g_object_unref(t[i]);
-    return rc;
+    if (sw == vips_image_get_width(in) && sh == vips_image_get_height(in))
+        return vips_copy(in, out, NULL);
+    if (pix_resample(in, &scaled, sw, sh, kernel))
+        return -1;
+    return th_exact(scaled, out, sw, sh);
 }
 
 /* Where to cut cw x ch out of a scaled frame: the place vips_smartcrop picks
