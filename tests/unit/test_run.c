@@ -398,3 +398,26 @@ Test(run, colliding_keys_in_one_run_fail_the_later_job)
     free(out);
     free(err);
 }
+
+/* The pipelines shipped in pipelines/ work as documented. */
+Test(run, shipped_web_pipeline_makes_webp_avif_and_thumbnail)
+{
+    char *in = at("photo.jpg");
+    cr_assert_eq(tu_make_scene(in, 2400, 1600, 6, 1), 0);
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && PIXPIPE_ASSETS=%s/pipelines/assets %s run -p %s/pipelines/web.yaml photo.jpg",
+                     tmp, tu_src(), tu_pixpipe(), tu_src());
+    cr_expect_eq(rc, 0, "%s", err);
+    /* orientation 6: the stored 1600x2400 is shown upright as 2400x1600 */
+    expect_size("out/web/photo-web.webp", 1200, 800);
+    expect_size("out/web/photo-avif.avif", 1200, 800);
+    expect_size("out/web/photo-thumb.webp", 320, 320);
+    cr_expect(has_magic("out/web/photo-web.webp", "WEBP", 8, 4));
+    cr_expect(has_magic("out/web/photo-avif.avif", "ftypavif", 4, 8));
+    char *db = at("out/web/metadata.db");
+    cr_expect(tu_exists(db));
+    free(db);
+    free(in);
+    free(out);
+    free(err);
+}
