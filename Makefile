@@ -8,7 +8,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := vips yaml-0.1 jansson sqlite3 libcrypto
+PKGS    := vips yaml-0.1 jansson sqlite3 libcrypto libcurl
 SAN     ?=
 V       ?=
 Q       := $(if $(V),,@)
@@ -85,13 +85,16 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpixcore.a
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -ldl -lpthread -lm
 
 # Packages: `make deps` installs what is missing when run as root.
+# `make test` runs the suite with the local S3/DynamoDB test servers up
+# (scripts/with-servers.sh, tests/servers/README.md).
 deps:
 	@sh scripts/deps.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TEST_PLUGIN_SO)
 	PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) PIXPIPE_SAN=$(SAN) \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(BUILD)/unit-tests $(TEST_ARGS)
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  sh scripts/with-servers.sh $(BUILD)/unit-tests $(TEST_ARGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/mkimage

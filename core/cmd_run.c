@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib.h>
 
 #include "commands.h"
+#include "event.h"
 #include "inputs.h"
 #include "job.h"
 #include "log.h"
@@ -24,6 +26,52 @@ static int parse_jobs(const char *s, int *out)
     return 0;
 }
 
+#define RUN_USAGE                                                                          \
+    "usage: pixpipe run [-p PIPELINE] [-j N] [--dry-run] [-q] [-v] INPUT...\n"               \
+    "       pixpipe run [-p PIPELINE] [-j N] --event S3-EVENT.json\n"                          \
+    "INPUT is a file, a folder (recursed) or s3://BUCKET/KEY"
+
+/* Reads an S3 event notification file into inputs. */
+static int add_event(pix_inputs *in, const char *path, pix_err *err)
+{
+    size_t len = 0;
+    gchar *text = NULL;
+    GError *gerr = NULL;
+    pix_event_summary sum;
+
+    if (!g_file_get_contents(path, &text, &len, &gerr)) {
+        pix_err_set(err, "--event %s: %s", path, gerr->message);
+        g_error_free(gerr);
+        return -1;
+    }
+    int rc = pix_event_parse(path, text, len, in, &sum, err);
+    g_free(text);
+    if (rc == 0 && sum.test_event)
+        pix_log(PIX_LOG_INFO, NULL, "%s: an s3:TestEvent, nothing to process", path);
+    else if (rc == 0 && sum.ignored)
+        pix_log(PIX_LOG_INFO, NULL, "%s: %zu record(s) not of ObjectCreated ignored", path,
+                sum.ignored);
+    return rc;
+}
+
+/* Every input must suit the pipeline's source: S3 objects need an S3
+ * source, local paths a folder source. */
+static int check_inputs(const pix_pipeline *p, const pix_inputs *in, pix_err *err)
+{
+    bool s3_source = strcmp(p->source->plugin->name, "storage-fs") != 0;
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->items[i].s3 && !s3_source)
+            return pix_err_set(err, "%s: an S3 object, but the pipeline's source is %s; use a "
+                               "pipeline with source: { storage: s3 }", in->items[i].display,
+                               p->source->plugin->name);
+        if (!in->items[i].s3 && s3_source)
+            return pix_err_set(err, "%s: a local path, but the pipeline's source is %s; name "
+                               "objects as s3://BUCKET/KEY", in->items[i].display,
+                               p->source->plugin->name);
+    }
+    return 0;
+}
+
 int pix_cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -32,10 +80,12 @@ int pix_cmd_run(int argc, char **argv)
         { "dry-run", no_argument, NULL, 'n' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
+        { "event", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *pipeline_path = NULL;
+    const char *event_path = NULL;
     pix_run_opts opts = { .jobs = 1 };
     pix_registry *reg = NULL;
     pix_pipeline *p = NULL;
@@ -56,11 +106,12 @@ int pix_cmd_run(int argc, char **argv)
         case 'n': opts.dry_run = true; break;
         case 'q': opts.quiet = true; break;
         case 'v': pix_log_set_level(PIX_LOG_DEBUG); break;
+        case 'e': event_path = optarg; break;
         case 'h':
-            puts("usage: pixpipe run [-p PIPELINE] [-j N] [--dry-run] [-q] [-v] INPUT...");
+            puts(RUN_USAGE);
             return 0;
         default:
-            fputs("usage: pixpipe run [-p PIPELINE] [-j N] [--dry-run] [-q] [-v] INPUT...\n", stderr);
+            fputs(RUN_USAGE "\n", stderr);
             return 2;
         }
     }
@@ -76,26 +127,32 @@ int pix_cmd_run(int argc, char **argv)
     p = pix_open_pipeline(pipeline_path, reg, &err);
     if (!p)
         goto fail;
-    if (optind >= argc &&
+    if (optind >= argc && !event_path &&
         (!p->source_bucket || strcmp(p->source->plugin->name, "storage-fs") != 0)) {
         pix_err_set(&err, "run: no input given (files or folders), and the pipeline declares "
                     "no source folder (source: { storage: fs, root: DIR })");
         goto fail;
     }
-    if ((opts.dry_run ? pix_pipeline_start_source(p, &pix_host_api, &err)
-                      : pix_pipeline_start(p, &pix_host_api, &err)) < 0)
-        goto fail;
-
     /* Never read our own outputs back when a folder holding them is named. */
     char dest_real[PATH_MAX];
     const char *exclude = strcmp(p->dest->plugin->name, "storage-fs") == 0 &&
                           realpath(p->dest_bucket, dest_real) ? dest_real : NULL;
     for (int i = optind; i < argc; i++)
-        if (pix_inputs_add(&in, argv[i], exclude, &err) < 0)
+        if ((strncmp(argv[i], "s3://", 5) == 0 ? pix_inputs_add_s3_uri(&in, argv[i], &err)
+                                                : pix_inputs_add(&in, argv[i], exclude, &err)) < 0)
             goto fail;
+    if (event_path && add_event(&in, event_path, &err) < 0)
+        goto fail;
     /* With no input named, a folder source declared in the pipeline
      * (source: { storage: fs, root: DIR }) is processed whole. */
-    if (optind >= argc && pix_inputs_add(&in, p->source_bucket, exclude, &err) < 0)
+    if (optind >= argc && !event_path && pix_inputs_add(&in, p->source_bucket, exclude, &err) < 0)
+        goto fail;
+    if (check_inputs(p, &in, &err) < 0)
+        goto fail;
+    /* started only once the inputs are known good: a mistake on the command
+     * line creates no folder, database or connection */
+    if ((opts.dry_run ? pix_pipeline_start_source(p, &pix_host_api, &err)
+                      : pix_pipeline_start(p, &pix_host_api, &err)) < 0)
         goto fail;
 
     pix_run_summary sum;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws.h"
+#include "aws_creds.h"
 #include "encode.h"
 #include "job.h"
 #include "keys.h"
@@ -209,4 +211,9 @@ const pix_host pix_host_api = {
     .rec_get_bool = pix_rec_get_bool,
     .rec_to_json = pix_rec_to_json,
     .key_check = pix_key_check,
+    .aws_request = pix_aws_call,
+    .aws_response_free = pix_aws_release,
+    .aws_response_header = pix_aws_header,
+    .aws_fail = pix_aws_fail,
+    .aws_endpoint = pix_aws_endpoint,
 };

@@ -24,6 +24,8 @@ static int push(pix_inputs *in, const char *bucket, const char *key, const char 
     it->key = strdup(key);
     it->display = strdup(display);
     it->from_folder = from_folder;
+    it->s3 = false;
+    it->sequencer = NULL;
     if (!it->bucket || !it->key || !it->display) {
         free(it->bucket);
         free(it->key);
@@ -140,7 +142,36 @@ void pix_inputs_free(pix_inputs *in)
         free(in->items[i].bucket);
         free(in->items[i].key);
         free(in->items[i].display);
+        free(in->items[i].sequencer);
     }
     free(in->items);
     memset(in, 0, sizeof *in);
+}
+
+int pix_inputs_add_s3(pix_inputs *in, const char *bucket, const char *key, const char *sequencer,
+                      const char *display, pix_err *err)
+{
+    if (!*bucket || !*key)
+        return pix_err_set(err, "%s: an S3 object needs a bucket and a key", display);
+    if (push(in, bucket, key, display, false) < 0)
+        return pix_err_set(err, "out of memory");
+    pix_input *it = &in->items[in->n - 1];
+    it->s3 = true;
+    if (sequencer && *sequencer && !(it->sequencer = strdup(sequencer)))
+        return pix_err_set(err, "out of memory");
+    return 0;
+}
+
+int pix_inputs_add_s3_uri(pix_inputs *in, const char *uri, pix_err *err)
+{
+    const char *b = uri + 5; /* after "s3://" */
+    const char *slash = strchr(b, '/');
+    if (!slash || slash == b || !slash[1])
+        return pix_err_set(err, "%s: expected s3://BUCKET/KEY", uri);
+    char *bucket = strndup(b, (size_t)(slash - b));
+    if (!bucket)
+        return pix_err_set(err, "out of memory");
+    int rc = pix_inputs_add_s3(in, bucket, slash + 1, NULL, uri, err);
+    free(bucket);
+    return rc;
 }

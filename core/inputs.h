@@ -11,6 +11,8 @@ typedef struct pix_input {
     char *key;         /* path inside it                                    */
     char *display;     /* how to name it to the user                        */
     bool from_folder;  /* found by recursion: non-images are skipped        */
+    bool s3;           /* an S3 object (s3:// argument or event record)      */
+    char *sequencer;   /* the S3 event's sequencer, NULL when none           */
 } pix_input;
 
 typedef struct pix_inputs {
@@ -23,5 +25,13 @@ typedef struct pix_inputs {
  * when missing, so that the job reports it.  exclude may be NULL. */
 int pix_inputs_add(pix_inputs *in, const char *arg, const char *exclude, pix_err *err);
 void pix_inputs_free(pix_inputs *in);
+
+/* Adds an S3 object (bucket and key as stored, not URL-encoded; sequencer
+ * may be NULL); display names it to the user. */
+int pix_inputs_add_s3(pix_inputs *in, const char *bucket, const char *key, const char *sequencer,
+                      const char *display, pix_err *err);
+
+/* Adds "s3://BUCKET/KEY": the key is taken as written, not URL-decoded. */
+int pix_inputs_add_s3_uri(pix_inputs *in, const char *uri, pix_err *err);
 
 #endif

@@ -114,6 +114,14 @@ static void run_one(run_ctx *c, const pix_input *it)
         return;
     }
     job->skip_unknown = it->from_folder;
+    if (it->sequencer) {
+        char *seq = strdup(it->sequencer);
+        if (seq) {
+            free(job->sequencer);
+            job->sequencer = seq;
+            job->src.sequencer = seq;
+        }
+    }
     job->claimed = c->claimed;
     pix_job_run(job, c->opts->dry_run);
     report(c, it, job, pix_now_ms() - t0);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <vips/vips.h>
 
+#include "http.h"
 #include "log.h"
 
 /* libvips reports recoverable decoder trouble through GLib warnings.  The
@@ -25,6 +26,8 @@ int pix_vips_start(const char *argv0, pix_err *err)
     /* Every job works on a different image: caching operations across jobs
      * only holds memory (RSS must stay flat over thousands of images). */
     vips_cache_set_max(0);
+    if (pix_http_global_init() < 0)
+        return pix_err_set(err, "cannot start libcurl");
     g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO,
                       vips_warning, NULL);
     return 0;
@@ -32,6 +35,7 @@ int pix_vips_start(const char *argv0, pix_err *err)
 
 void pix_vips_stop(void)
 {
+    pix_http_global_cleanup();
     vips_shutdown();
 }
 

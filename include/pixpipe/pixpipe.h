@@ -206,6 +206,41 @@ typedef struct pix_put_info {
     size_t n_meta;
 } pix_put_info;
 
+/* ------------------------------------------------------------------- AWS */
+
+/* One HTTP header.  Borrowed. */
+typedef struct pix_http_header {
+    const char *name;
+    const char *value;
+} pix_http_header;
+
+/* A request for host->aws_request.  Every pointer is borrowed for the call. */
+typedef struct pix_aws_request {
+    const char *service;   /* signing name: "s3", "dynamodb"                  */
+    const char *region;    /* signing region                                  */
+    const char *endpoint;  /* "https://host[:port]", no path                  */
+    const char *method;    /* "GET", "PUT", "POST", "HEAD", "DELETE"           */
+    const char *path;      /* URI-encoded path, e.g. "/bucket/a%20b.jpg"      */
+    const char *query;     /* URI-encoded query without '?', or NULL          */
+    const pix_http_header *headers; /* extra headers (Content-Type, x-amz-*) */
+    size_t n_headers;
+    const void *body;      /* NULL for none                                   */
+    size_t body_len;
+    bool unsigned_payload; /* S3: sign "UNSIGNED-PAYLOAD" instead of SHA-256  */
+    uint64_t max_response_bytes; /* stop reading past this (0: no limit); the
+                                    answer then fails as over the limit       */
+    const char *operation; /* for errors: "GetObject", "PutItem"              */
+    const char *resource;  /* for errors: "s3://bucket/key", "table images"   */
+} pix_aws_request;
+
+/* An answer.  Owned by the host; release with host->aws_response_free. */
+typedef struct pix_aws_response {
+    long status;           /* HTTP status                                     */
+    unsigned char *body;   /* NUL-terminated for convenience; body_len bytes  */
+    size_t body_len;
+    void *priv;            /* the host's: headers                             */
+} pix_aws_response;
+
 /* ------------------------------------------------------------------- ops */
 
 typedef struct pix_stage_ops {
@@ -386,6 +421,40 @@ struct pix_host {
      * absolute path, a ".." segment, control characters.  Returns 0, or -1
      * with *why set to a static explanation. */
     int (*key_check)(const char *key, const char **why);
+
+    /* ---- AWS: one signed, retrying HTTP client shared by every plugin.
+     * Credentials come from the environment (AWS_ACCESS_KEY_ID,
+     * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or the container
+     * credentials endpoint; they never appear in logs or errors. */
+
+    /* Sends req, SigV4-signed, on this thread's kept-alive connection,
+     * retrying with exponential backoff and full jitter on connection
+     * errors, timeouts, 5xx, 429 and AWS throttling codes.  Returns 0 once
+     * an HTTP answer is final (any status: check resp->status), or -1 after
+     * recording on the job why no answer came (with job NULL: logged).
+     * Release resp with aws_response_free() either way. */
+    int (*aws_request)(pix_job *job, const struct pix_aws_request *req,
+                       struct pix_aws_response *resp);
+    void (*aws_response_free)(struct pix_aws_response *resp);
+    /* The value of a response header (case-insensitive name), or NULL.
+     * Borrowed from resp. */
+    const char *(*aws_response_header)(const struct pix_aws_response *resp, const char *name);
+    /* Records on the job the error an AWS answer carries, as one line:
+     * "OPERATION RESOURCE: HTTP STATUS CODE: MESSAGE (request id ID)",
+     * parsed from S3's XML or DynamoDB's JSON body.  Writes the AWS error
+     * code (e.g. "NoSuchKey", "ConditionalCheckFailedException") into code
+     * when code is not NULL.  Returns -1, for `return host->aws_fail(...)`. */
+    int (*aws_fail)(pix_job *job, const struct pix_aws_request *req,
+                    const struct pix_aws_response *resp, char *code, size_t code_size);
+    /* Resolves the endpoint and region an AWS plugin uses: its own option
+     * when set, else AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL, else
+     * https://SERVICE.REGION.amazonaws.com; region from the option, else
+     * AWS_REGION / AWS_DEFAULT_REGION, else us-east-1.  Writes into the
+     * buffers.  Returns 0, or -1 with *why set when the endpoint is not an
+     * http(s) URL. */
+    int (*aws_endpoint)(const char *service, const char *option_endpoint,
+                        const char *option_region, char *endpoint, size_t endpoint_size,
+                        char *region, size_t region_size, const char **why);
 
     /* Appended fields go here, behind a PIX_ABI_MINOR bump. */
 };

@@ -1,0 +1,25 @@
+/* The AWS client handed to plugins through the host table: SigV4-signed
+ * requests with retries, and AWS error answers turned into one line. */
+#ifndef PIX_CORE_AWS_H
+#define PIX_CORE_AWS_H
+
+#include <pixpipe/pixpipe.h>
+
+/* See pix_host: aws_request, aws_response_free, aws_response_header,
+ * aws_fail.  job may be NULL (errors are then logged). */
+int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *resp);
+void pix_aws_release(pix_aws_response *resp);
+const char *pix_aws_header(const pix_aws_response *resp, const char *name);
+int pix_aws_fail(pix_job *job, const pix_aws_request *req, const pix_aws_response *resp,
+                 char *code, size_t code_size);
+
+/* Parses an AWS error answer (S3 XML or JSON) into code, message and
+ * request id (each buffer may be NULL).  Exposed for tests. */
+void pix_aws_parse_error(const pix_aws_response *resp, char *code, size_t code_size,
+                         char *message, size_t message_size, char *request_id,
+                         size_t request_id_size);
+
+/* Whether an answer is worth another attempt: 5xx, 429, throttling codes. */
+bool pix_aws_retryable(long status, const char *code);
+
+#endif
