@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev libvips-dev libvips-tools libyaml-dev libjansson-dev
 libsqlite3-dev sqlite3 libcriterion-dev libcurl4-openssl-dev libssl-dev
-libimage-exiftool-perl fonts-dejavu-core"
+libimage-exiftool-perl fonts-dejavu-core awscli"
 
 missing=""
 for p in $PACKAGES; do
@@ -14,6 +14,10 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+# The test servers (tests/servers) run on Node.js; any node/npm on PATH will
+# do (the machines ship Node 20), Debian's only when there is none.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
