@@ -1,0 +1,463 @@
+/*
+ * metadata-dynamodb: stores one item per source object in a DynamoDB table,
+ * the cloud twin of metadata-sqlite.  Each job's record (as laid out by
+ * metadata-sink) becomes one PutItem, its values in native DynamoDB types:
+ * strings S, integers and reals N, booleans BOOL, objects M, lists L, nulls
+ * NULL.  Every request goes through the host's signed, retrying AWS client
+ * (host->aws_request); this plugin never opens a connection itself.
+ *
+ * Key schema: partition key source_bucket (S), sort key source_key (S), the
+ * two top-level keys every record carries (a record without them, from a
+ * pipeline with no metadata-sink, falls back to the job's source).  Create
+ * the table with:
+ *
+ *   aws dynamodb create-table --table-name images \
+ *     --attribute-definitions AttributeName=source_bucket,AttributeType=S \
+ *                             AttributeName=source_key,AttributeType=S \
+ *     --key-schema AttributeName=source_bucket,KeyType=HASH \
+ *                  AttributeName=source_key,KeyType=RANGE \
+ *     --billing-mode PAY_PER_REQUEST
+ *
+ * The item's other attributes are the record's top-level keys (status,
+ * format, width, renditions, exif, ...) plus "sequencer".
+ *
+ * Ordering.  S3 may deliver the events of one object out of order, and
+ * again.  When the job comes from an S3 event, its sequencer is stored as
+ * "sequencer", left-padded with zeros to 32 upper-case hex digits (S3's
+ * sequencers vary in length and compare as numbers; DynamoDB compares
+ * strings byte by byte, so equal widths make the two orders agree), and the
+ * put is conditional:
+ *
+ *   attribute_not_exists(source_key) OR attribute_not_exists(sequencer)
+ *     OR sequencer <= :seq
+ *
+ * An older event then fails the condition (ConditionalCheckFailedException),
+ * which is a success here: the newer record stays, and a debug line says so.
+ * A replay of the same event passes the condition and writes the same
+ * record again.  An item written without a sequencer (a local run) carries
+ * no order and is overwritten by any event.  A job without a sequencer
+ * (local files, s3:// inputs) writes unconditionally.
+ *
+ * Options:
+ *   table     (string, required)  the table's name.
+ *   region    (string)  signing region; else AWS_REGION / AWS_DEFAULT_REGION,
+ *             else us-east-1.
+ *   endpoint  (string)  endpoint URL; else AWS_ENDPOINT_URL_DYNAMODB /
+ *             AWS_ENDPOINT_URL, else https://dynamodb.REGION.amazonaws.com.
+ *
+ * Errors: an AWS answer other than 200 fails the job with the host's one-line
+ * message ("PutItem table NAME: HTTP 400 ResourceNotFoundException: ...");
+ * throttling, 5xx and connection errors are retried by the host first.
+ * The state is read-only after create(), so jobs put concurrently.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <pixpipe/pixpipe.h>
+
+/* Width of a stored sequencer: S3's are 18 to 20 hex digits today. */
+#define DDB_SEQ_WIDTH 32
+
+typedef struct ddb_config {
+    char *table;
+    char *region;
+    char *endpoint;
+} ddb_config;
+
+typedef struct ddb_state {
+    const pix_host *host;
+    pix_instance *self;
+    char *table;
+    char resource[300]; /* "table NAME", for errors */
+    char endpoint[512];
+    char region[64];
+} ddb_state;
+
+static const pix_option ddb_options[] = {
+    { .name = "table", .type = PIX_OPT_STRING, .flags = PIX_OPT_REQUIRED,
+      .offset = offsetof(ddb_config, table), .min = 3, .max = 255,
+      .doc = "DynamoDB table keyed by source_bucket (partition) and source_key (sort), "
+             "both strings." },
+    { .name = "region", .type = PIX_OPT_STRING, .offset = offsetof(ddb_config, region),
+      .min = 1, .max = 63,
+      .doc = "AWS region of the table; default AWS_REGION, AWS_DEFAULT_REGION, else "
+             "us-east-1." },
+    { .name = "endpoint", .type = PIX_OPT_STRING, .offset = offsetof(ddb_config, endpoint),
+      .min = 1, .max = 500,
+      .doc = "Endpoint URL such as http://127.0.0.1:8000; default AWS_ENDPOINT_URL_DYNAMODB, "
+             "AWS_ENDPOINT_URL, else the region's AWS endpoint." },
+    { .name = NULL },
+};
+
+/* The AWS functions were appended to pix_host: an older host lacks them. */
+static bool ddb_host_has_aws(const pix_host *host)
+{
+    return host->struct_size >= offsetof(pix_host, aws_endpoint) + sizeof host->aws_endpoint &&
+           host->aws_request && host->aws_response_free && host->aws_fail &&
+           host->aws_endpoint;
+}
+
+/* DynamoDB's own rule for table names: 3 to 255 of [A-Za-z0-9_.-]. */
+static bool ddb_table_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 3 || n > 255)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+            return false;
+    return true;
+}
+
+static int ddb_check(const pix_host *host, pix_instance *self, const void *config)
+{
+    const ddb_config *cfg = config;
+    char endpoint[512], region[64];
+    const char *why = NULL;
+
+    if (!ddb_table_name_ok(cfg->table)) {
+        host->error(self, "table: '%s' is not a DynamoDB table name (3 to 255 of "
+                          "A-Z a-z 0-9 _ . -)", cfg->table ? cfg->table : "");
+        return -1;
+    }
+    if (!ddb_host_has_aws(host)) {
+        host->error(self, "this pixpipe has no AWS client (host API too old)");
+        return -1;
+    }
+    if (host->aws_endpoint("dynamodb", cfg->endpoint, cfg->region, endpoint, sizeof endpoint,
+                           region, sizeof region, &why) != 0) {
+        host->error(self, "endpoint: %s", why ? why : "not an http(s) URL");
+        return -1;
+    }
+    return 0;
+}
+
+static void ddb_destroy(void *state)
+{
+    ddb_state *st = state;
+    if (!st)
+        return;
+    free(st->table);
+    free(st);
+}
+
+static int ddb_create(const pix_host *host, pix_instance *self, const void *config,
+                      void **state)
+{
+    const ddb_config *cfg = config;
+    const char *why = NULL;
+    ddb_state *st;
+
+    *state = NULL;
+    st = calloc(1, sizeof *st);
+    if (!st || !(st->table = strdup(cfg->table))) {
+        host->error(self, "out of memory");
+        free(st);
+        return -1;
+    }
+    st->host = host;
+    st->self = self;
+    snprintf(st->resource, sizeof st->resource, "table %s", cfg->table);
+    if (host->aws_endpoint("dynamodb", cfg->endpoint, cfg->region, st->endpoint,
+                           sizeof st->endpoint, st->region, sizeof st->region, &why) != 0) {
+        host->error(self, "endpoint: %s", why ? why : "not an http(s) URL");
+        ddb_destroy(st);
+        return -1;
+    }
+    host->log(self, PIX_LOG_DEBUG, "table %s at %s (%s)", st->table, st->endpoint, st->region);
+    *state = st;
+    return 0;
+}
+
+/* ------------------------------------------------------ record -> item */
+
+/* One DynamoDB attribute value {"T": v}; steals v.  NULL when out of memory. */
+static json_t *ddb_av(const char *type, json_t *v)
+{
+    json_t *av = json_object();
+    if (!av || !v || json_object_set_new(av, type, v) != 0) {
+        json_decref(av);
+        json_decref(v);
+        return NULL;
+    }
+    return av;
+}
+
+/* A double as the shortest decimal that reads back to the same value.
+ * DynamoDB numbers hold 38 digits between 1E-130 and 1E+126; a value
+ * outside that range (none the sink writes) is kept as a string instead of
+ * failing the whole put. */
+static json_t *ddb_real(double v)
+{
+    char buf[40];
+    double a = fabs(v);
+
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    if (!isfinite(v) || a >= 1e126 || (a != 0 && a < 1e-130))
+        return ddb_av("S", json_string(buf));
+    return ddb_av("N", json_string(buf));
+}
+
+static json_t *ddb_value(const json_t *v);
+
+/* An object's members as a map of attribute values (the item itself is one). */
+static json_t *ddb_members(const json_t *obj)
+{
+    json_t *m = json_object();
+    const char *k;
+    json_t *v;
+
+    if (!m)
+        return NULL;
+    json_object_foreach((json_t *)obj, k, v) {
+        if (json_object_set_new(m, k, ddb_value(v)) != 0) {
+            json_decref(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+static json_t *ddb_list(const json_t *arr)
+{
+    json_t *l = json_array();
+    size_t i;
+    json_t *v;
+
+    if (!l)
+        return NULL;
+    json_array_foreach(arr, i, v) {
+        if (json_array_append_new(l, ddb_value(v)) != 0) {
+            json_decref(l);
+            return NULL;
+        }
+    }
+    return ddb_av("L", l);
+}
+
+/* A JSON value as a DynamoDB attribute value.  NULL when out of memory. */
+static json_t *ddb_value(const json_t *v)
+{
+    char buf[32];
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return ddb_av("S", json_stringn(json_string_value(v), json_string_length(v)));
+    case JSON_INTEGER:
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return ddb_av("N", json_string(buf));
+    case JSON_REAL:
+        return ddb_real(json_real_value(v));
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return ddb_av("BOOL", json_boolean(json_is_true(v)));
+    case JSON_OBJECT:
+        return ddb_av("M", ddb_members(v));
+    case JSON_ARRAY:
+        return ddb_list(v);
+    case JSON_NULL:
+    default:
+        return ddb_av("NULL", json_true());
+    }
+}
+
+/* Writes seq into out as DDB_SEQ_WIDTH upper-case hex digits, left-padded
+ * with zeros (S3's advice for comparing sequencers of different lengths).
+ * Returns 0, or -1 when seq is not hex or has too many significant digits. */
+static int ddb_sequencer(const char *seq, char out[DDB_SEQ_WIDTH + 1])
+{
+    while (*seq == '0')
+        seq++;
+    size_t n = strlen(seq);
+    if (n > DDB_SEQ_WIDTH)
+        return -1;
+    memset(out, '0', DDB_SEQ_WIDTH - n);
+    for (size_t i = 0; i < n; i++) {
+        char c = seq[i];
+        if (c >= 'a' && c <= 'f')
+            c = (char)(c - 'a' + 'A');
+        else if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
+            return -1;
+        out[DDB_SEQ_WIDTH - n + i] = c;
+    }
+    out[DDB_SEQ_WIDTH] = '\0';
+    return 0;
+}
+
+/* Sets a key attribute from the record, else from the job's source.
+ * DynamoDB refuses empty key strings, so they fail here, clearly. */
+static int ddb_key(const ddb_state *st, pix_job *job, json_t *item, const char *name,
+                   const char *fallback)
+{
+    json_t *av = json_object_get(item, name);
+    json_t *s = av ? json_object_get(av, "S") : NULL;
+    const char *v = s ? json_string_value(s) : fallback;
+
+    if (!v || !*v) {
+        st->host->job_error(job, "%s: the record's %s is empty; a DynamoDB key must not be",
+                            st->resource, name);
+        return -1;
+    }
+    if (!s && json_object_set_new(item, name, ddb_av("S", json_string(v))) != 0) {
+        st->host->job_error(job, "%s: out of memory", st->resource);
+        return -1;
+    }
+    return 0;
+}
+
+/* The item for rec: its attributes, the key attributes ensured, and the
+ * padded sequencer in seq ("" without one).  NULL after host->job_error(). */
+static json_t *ddb_item(const ddb_state *st, pix_job *job, const pix_record *rec,
+                        char seq[DDB_SEQ_WIDTH + 1])
+{
+    const pix_host *host = st->host;
+    const pix_source *src = host->job_source(job);
+    const char *raw = src && src->sequencer ? src->sequencer : "";
+    char *text = host->rec_to_json(rec);
+    json_t *parsed = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *item = json_is_object(parsed) ? ddb_members(parsed) : NULL;
+
+    free(text);
+    json_decref(parsed);
+    seq[0] = '\0';
+    if (!item) {
+        host->job_error(job, "%s: cannot convert the record to a DynamoDB item", st->resource);
+        return NULL;
+    }
+    if (ddb_key(st, job, item, "source_bucket", src ? src->bucket : NULL) != 0 ||
+        ddb_key(st, job, item, "source_key", src ? src->key : NULL) != 0)
+        goto fail;
+    if (*raw && ddb_sequencer(raw, seq) != 0) {
+        host->job_error(job, "%s: the S3 event sequencer '%s' is not a hex number of at most "
+                             "%d digits", st->resource, raw, DDB_SEQ_WIDTH);
+        goto fail;
+    }
+    if (*seq && json_object_set_new(item, "sequencer", ddb_av("S", json_string(seq))) != 0) {
+        host->job_error(job, "%s: out of memory", st->resource);
+        goto fail;
+    }
+    return item;
+fail:
+    json_decref(item);
+    return NULL;
+}
+
+/* The PutItem request body: TableName, Item and, with a sequencer, the
+ * ordering condition (all or nothing: without it the put would overwrite
+ * newer records).  NULL after host->job_error(). */
+static json_t *ddb_request_body(const ddb_state *st, pix_job *job, const pix_record *rec)
+{
+    char seq[DDB_SEQ_WIDTH + 1];
+    json_t *item = ddb_item(st, job, rec, seq);
+    json_t *body = item ? json_pack("{s:s, s:O}", "TableName", st->table, "Item", item) : NULL;
+
+    if (!item)
+        return NULL;
+    json_decref(item); /* body holds it */
+    if (body && *seq &&
+        (json_object_set_new(body, "ConditionExpression",
+                             json_string("attribute_not_exists(#k) OR attribute_not_exists(#s) "
+                                         "OR #s <= :seq")) != 0 ||
+         json_object_set_new(body, "ExpressionAttributeNames",
+                             json_pack("{s:s, s:s}", "#k", "source_key", "#s", "sequencer")) != 0 ||
+         json_object_set_new(body, "ExpressionAttributeValues",
+                             json_pack("{s:{s:s}}", ":seq", "S", seq)) != 0)) {
+        json_decref(body);
+        body = NULL;
+    }
+    if (!body)
+        st->host->job_error(job, "%s: out of memory", st->resource);
+    return body;
+}
+
+/* ---------------------------------------------------------------- put */
+
+/* True when a DynamoDB error answer is ConditionalCheckFailedException
+ * ("__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"). */
+static bool ddb_condition_failed(const pix_aws_response *resp)
+{
+    json_t *err = resp->status == 400 && resp->body
+                      ? json_loadb((const char *)resp->body, resp->body_len, 0, NULL)
+                      : NULL;
+    const char *type = json_string_value(json_object_get(err, "__type"));
+    const char *hash = type ? strrchr(type, '#') : NULL;
+    bool yes = type && strcmp(hash ? hash + 1 : type, "ConditionalCheckFailedException") == 0;
+
+    json_decref(err);
+    return yes;
+}
+
+static int ddb_put(void *state, pix_job *job, const pix_record *rec)
+{
+    ddb_state *st = state;
+    const pix_host *host = st->host;
+    const pix_source *src = host->job_source(job);
+    json_t *body = ddb_request_body(st, job, rec);
+    char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    pix_aws_response resp = { 0 };
+    bool sent = false;
+    int rc = -1;
+
+    if (!payload) {
+        if (body)
+            host->job_error(job, "%s: out of memory", st->resource);
+        goto out;
+    }
+    const pix_http_header headers[] = {
+        { "Content-Type", "application/x-amz-json-1.0" },
+        { "X-Amz-Target", "DynamoDB_20120810.PutItem" },
+    };
+    const pix_aws_request req = {
+        .service = "dynamodb", .region = st->region, .endpoint = st->endpoint,
+        .method = "POST", .path = "/", .headers = headers,
+        .n_headers = sizeof headers / sizeof headers[0], .body = payload,
+        .body_len = strlen(payload), .operation = "PutItem", .resource = st->resource,
+    };
+    sent = true;
+    if (host->aws_request(job, &req, &resp) != 0)
+        goto out;
+    if (resp.status == 200) {
+        rc = 0;
+    } else if (ddb_condition_failed(&resp)) {
+        /* A newer event's record is already there: keeping it is the point. */
+        host->log(st->self, PIX_LOG_DEBUG, "%s: %s/%s: a newer record (later S3 sequencer "
+                  "than %s) is kept", st->resource, src ? src->bucket : "?",
+                  src ? src->key : "?", src && src->sequencer ? src->sequencer : "?");
+        rc = 0;
+    } else {
+        rc = host->aws_fail(job, &req, &resp, NULL, 0);
+    }
+out:
+    if (sent)
+        host->aws_response_free(&resp);
+    free(payload);
+    json_decref(body);
+    return rc;
+}
+
+static const pix_plugin metadata_dynamodb = {
+    PIX_PLUGIN_HEADER,
+    .kind = PIX_KIND_METADATA,
+    .name = "metadata-dynamodb",
+    .version = "1.0.0",
+    .summary = "One item per source object in a DynamoDB table, in native types, "
+               "ordered by S3 event sequencer",
+    .options = ddb_options,
+    .config_size = sizeof(ddb_config),
+    .check = ddb_check,
+    .create = ddb_create,
+    .destroy = ddb_destroy,
+    .ops.metadata = { .put = ddb_put },
+};
+
+PIX_PLUGIN_EXPORT(metadata_dynamodb)
