@@ -172,8 +172,9 @@ static const char *s3t_jstr(const json_t *obj, const char *name)
     return v ? v : "";
 }
 
-/* Writes pipe.yaml: source and destination on the test server, resize to
- * 100 px, a 32x32 thumbnail, the record in md.db. */
+/* Writes pipe.yaml: source and destination on the test server (every put
+ * option set: the gate checks they are signed; s3rver shows only the storage
+ * class back), resize to 100 px, a 32x32 thumbnail, the record in md.db. */
 static void s3t_pipeline_style(const char *limit, const char *path_style)
 {
     char *yaml = tu_strf(
@@ -181,6 +182,8 @@ static void s3t_pipeline_style(const char *limit, const char *path_style)
         "source:      { storage: s3, endpoint: \"${PIXPIPE_TEST_S3}\", path_style: %s }\n"
         "destination: { storage: s3, bucket: " S3T_DST ", endpoint: \"${PIXPIPE_TEST_S3}\",\n"
         "               path_style: %s, cache_control: \"public, max-age=60\",\n"
+        "               storage_class: STANDARD_IA, sse: \"aws:kms\",\n"
+        "               sse_kms_key_id: alias/pixpipe-test,\n"
         "               key: \"{key}.{rendition}.{ext}\" }\n"
         "metadata:    { backend: sqlite, path: ./md.db }\n"
         "limits:      { max_input_bytes: %s }\n"
@@ -337,6 +340,7 @@ Test(storage_s3, awkward_keys_round_trip_with_metadata)
         cr_assert_not_null(head, "no head for s3://%s/%s", S3T_DST, main_key);
         cr_expect_str_eq(s3t_jstr(head, "ContentType"), "image/jpeg");
         cr_expect_str_eq(s3t_jstr(head, "CacheControl"), "public, max-age=60");
+        cr_expect_str_eq(s3t_jstr(head, "StorageClass"), "STANDARD_IA");
         json_t *meta = json_object_get(head, "Metadata");
         cr_expect_str_eq(s3t_jstr(meta, "pixpipe-pipeline"), "s3-test");
         cr_expect_str_eq(s3t_jstr(meta, "pixpipe-rendition"), "main");
@@ -599,4 +603,46 @@ Test(storage_s3, slowdown_twice_then_success)
     free(key);
     free(out);
     free(err);
+}
+
+/* sse_kms_key_id without sse: aws:kms is refused before anything runs,
+ * naming the option; needs no server. */
+Test(storage_s3_config, kms_key_needs_aws_kms)
+{
+    char *dir = tu_tmpdir(), *out = NULL, *err = NULL;
+    const char *yaml = "name: kms\n"
+                       "destination: { storage: s3, bucket: b, key: \"{key}.{rendition}.{ext}\",\n"
+                       "               sse: AES256,\n"
+                       "               sse_kms_key_id: alias/x }\n";
+    char *path = tu_strf("%s/pipe.yaml", dir);
+    cr_assert_eq(tu_write_file(path, yaml, strlen(yaml)), 0);
+    int rc = tu_runf(&out, &err, "'%s' validate -p '%s'", tu_pixpipe(), path);
+    cr_expect_eq(rc, 2, "exit %d\n%s%s", rc, out, err);
+    cr_expect(strstr(err, "sse_kms_key_id"), "stderr: %s", err);
+    cr_expect(strstr(err, "aws:kms"), "stderr: %s", err);
+    free(out);
+    free(err);
+
+    yaml = "name: kms\n"
+           "destination: { storage: s3, bucket: b, key: \"{key}.{rendition}.{ext}\",\n"
+           "               sse: \"aws:kms\",\n"
+           "               sse_kms_key_id: alias/x, endpoint: \"http://127.0.0.1:9\" }\n";
+    cr_assert_eq(tu_write_file(path, yaml, strlen(yaml)), 0);
+    rc = tu_runf(&out, &err, "'%s' validate -p '%s'", tu_pixpipe(), path);
+    cr_expect_eq(rc, 0, "exit %d\n%s%s", rc, out, err);
+    free(out);
+    free(err);
+
+    yaml = "name: kms\n"
+           "destination: { storage: s3, bucket: b, key: \"{key}.{rendition}.{ext}\",\n"
+           "               endpoint: \"ftp://x\" }\n";
+    cr_assert_eq(tu_write_file(path, yaml, strlen(yaml)), 0);
+    rc = tu_runf(&out, &err, "'%s' validate -p '%s'", tu_pixpipe(), path);
+    cr_expect_eq(rc, 2, "exit %d\n%s%s", rc, out, err);
+    cr_expect(strstr(err, "endpoint"), "stderr: %s", err);
+    free(out);
+    free(err);
+    free(path);
+    tu_rmrf(dir);
+    free(dir);
 }
