@@ -159,6 +159,31 @@ const char *pix_aws_header(const pix_aws_response *resp, const char *name)
     return pix_http_header_get(priv->headers, name, buf, sizeof buf);
 }
 
+void pix_aws_meta(const pix_aws_response *resp, char *buf, size_t size)
+{
+    static const char prefix[] = "x-amz-meta-";
+    const response_priv *priv = resp ? resp->priv : NULL;
+    size_t used = 0;
+
+    if (size)
+        buf[0] = '\0';
+    for (const char *line = priv ? priv->headers : NULL; line && *line;) {
+        const char *eol = strstr(line, "\r\n");
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (len > sizeof prefix && strncasecmp(line, prefix, sizeof prefix - 1) == 0 &&
+            used < size) {
+            int n = snprintf(buf + used, size - used, "%.*s\n", (int)(len - (sizeof prefix - 1)),
+                             line + sizeof prefix - 1);
+            if (n < 0 || (size_t)n >= size - used) {
+                buf[used] = '\0'; /* a line that does not fit is left out whole */
+                break;
+            }
+            used += (size_t)n;
+        }
+        line = eol ? eol + 2 : NULL;
+    }
+}
+
 void pix_aws_release(pix_aws_response *resp)
 {
     if (!resp)
@@ -278,9 +303,14 @@ int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *res
         pix_http_result_free(&res);
         bool answered = attempt(req, &creds, payload_hash, host, &res, &err) == 0;
         if (answered && res.over_limit) {
-            rc = fail(job, "%s %s: the object is over the %llu-byte limit "
-                      "(limits.max_input_bytes); reading stopped", what, on,
-                      (unsigned long long)req->max_response_bytes);
+            char len[32];
+            if (pix_http_header_get(res.headers, "content-length", len, sizeof len))
+                rc = fail(job, "%s %s: is %s bytes, over the %llu-byte limit "
+                          "(limits.max_input_bytes); not read", what, on, len,
+                          (unsigned long long)req->max_response_bytes);
+            else
+                rc = fail(job, "%s %s: is over the %llu-byte limit (limits.max_input_bytes); "
+                          "reading stopped", what, on, (unsigned long long)req->max_response_bytes);
             goto out;
         }
         bool again;

@@ -10,6 +10,7 @@
 int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *resp);
 void pix_aws_release(pix_aws_response *resp);
 const char *pix_aws_header(const pix_aws_response *resp, const char *name);
+void pix_aws_meta(const pix_aws_response *resp, char *buf, size_t size);
 int pix_aws_fail(pix_job *job, const pix_aws_request *req, const pix_aws_response *resp,
                  char *code, size_t code_size);
 

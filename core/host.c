@@ -215,5 +215,6 @@ const pix_host pix_host_api = {
     .aws_response_free = pix_aws_release,
     .aws_response_header = pix_aws_header,
     .aws_fail = pix_aws_fail,
+    .aws_response_meta = pix_aws_meta,
     .aws_endpoint = pix_aws_endpoint,
 };

@@ -115,6 +115,9 @@ int pix_http_perform(const pix_http_req *req, pix_http_result *res)
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* the path was signed as given: "." and ".." in an S3 key are part of
+     * the key, not segments for libcurl to squash */
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     if (strcmp(req->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (strcmp(req->method, "GET") != 0) {

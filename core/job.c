@@ -203,6 +203,19 @@ static void fetch(pix_job *job)
     job->src.size = b.len;
     snprintf(job->etag, sizeof job->etag, "%s", info.etag);
     snprintf(job->content_type, sizeof job->content_type, "%s", info.content_type);
+    if (info.user_meta[0]) {
+        pix_record *m = pix_rec_object(job->record, "source_metadata");
+        for (char *line = info.user_meta, *nl; line && *line; line = nl) {
+            nl = strchr(line, '\n');
+            if (nl)
+                *nl++ = '\0';
+            char *colon = strchr(line, ':');
+            if (!colon)
+                continue;
+            *colon = '\0';
+            pix_rec_set_str(m, line, colon[1] == ' ' ? colon + 2 : colon + 1);
+        }
+    }
     if (p->max_input_bytes && b.len > p->max_input_bytes)
         pix_job_fail(job, NULL, "is %zu bytes, over limits.max_input_bytes (%" PRIu64 " bytes)",
                      b.len, p->max_input_bytes);

@@ -197,6 +197,9 @@ typedef struct pix_object_info {
     char etag[128];
     char content_type[128];
     bool written_by_pixpipe; /* carries pixpipe's own output marker        */
+    char user_meta[2048];    /* the object's user metadata as "name: value"
+                                lines (names without x-amz-meta-), "" when
+                                none; kept in the record as source_metadata */
 } pix_object_info;
 
 /* What the host asks storage put() to record with an object.  Borrowed. */
@@ -452,6 +455,10 @@ struct pix_host {
      * AWS_REGION / AWS_DEFAULT_REGION, else us-east-1.  Writes into the
      * buffers.  Returns 0, or -1 with *why set when the endpoint is not an
      * http(s) URL. */
+    /* Writes resp's user metadata (x-amz-meta-* headers) into buf as
+     * "name: value" lines, names without the prefix, for
+     * pix_object_info.user_meta. */
+    void (*aws_response_meta)(const struct pix_aws_response *resp, char *buf, size_t size);
     int (*aws_endpoint)(const char *service, const char *option_endpoint,
                         const char *option_region, char *endpoint, size_t endpoint_size,
                         char *region, size_t region_size, const char **why);

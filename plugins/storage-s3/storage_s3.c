@@ -361,6 +361,7 @@ static int s3_get(void *state, pix_job *job, const char *bucket, const char *key
         snprintf(info->content_type, sizeof info->content_type, "%s", ct ? ct : "");
         info->written_by_pixpipe =
             host->aws_response_header(&resp, "x-amz-meta-pixpipe-pipeline") != NULL;
+        host->aws_response_meta(&resp, info->user_meta, sizeof info->user_meta);
     }
     rc = 0;
 out:

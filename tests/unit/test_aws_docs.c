@@ -40,7 +40,8 @@ Test(aws_docs, upload_event_renditions_and_item)
     char *out = NULL, *err = NULL;
 
     int rc = tu_runf(&out, &err, "%s %s --endpoint-url %s s3api put-object --bucket pixpipe-src "
-                     "--key 'docs-%s/my photo.jpg' --body %s", env, AD_AWS, s3, tag, photo);
+                     "--key 'docs-%s/my photo.jpg' --body %s --metadata uploader=ana", env, AD_AWS, s3,
+                     tag, photo);
     cr_assert_eq(rc, 0, "upload: %s", err);
     free(out), free(err);
     rc = tu_runf(&out, &err, "%s %s --endpoint-url %s dynamodb create-table --table-name docs-%s "
@@ -88,6 +89,8 @@ Test(aws_docs, upload_event_renditions_and_item)
     cr_expect(strstr(out, "\"status\": {") && strstr(out, "\"S\": \"ok\""), "%s", out);
     cr_expect(strstr(out, "\"pipeline\": {") && strstr(out, "\"S\": \"s3-dynamodb\""), "%s", out);
     cr_expect(strstr(out, "\"N\": \"2400\""), "source width missing: %s", out);
+    /* the original's user metadata is kept in the record */
+    cr_expect(strstr(out, "\"source_metadata\"") && strstr(out, "\"S\": \"ana\""), "%s", out);
     free(out), free(err);
     free(json), free(event), free(photo), free(env);
     tu_rmrf(tmp);
