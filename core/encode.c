@@ -2,6 +2,7 @@
 #include "encode.h"
 
 #include <string.h>
+#include <strings.h>
 
 typedef struct fmt {
     const char *name, *ext, *mime, *suffix; /* suffix: what libvips keys savers on */
@@ -106,6 +107,28 @@ const char *pix_format_ext(const char *format)
 {
     const fmt *f = lookup(format);
     return f ? f->ext : "bin";
+}
+
+const char *pix_format_from_mime(const char *mime)
+{
+    for (size_t i = 0; mime && i < sizeof formats / sizeof *formats; i++)
+        if (strcasecmp(mime, formats[i].mime) == 0)
+            return formats[i].name;
+    return NULL;
+}
+
+const char *pix_format_from_name(const char *key)
+{
+    static const struct { const char *ext, *format; } exts[] = {
+        { "jpg", "jpeg" }, { "jpeg", "jpeg" }, { "jpe", "jpeg" }, { "png", "png" },
+        { "webp", "webp" }, { "gif", "gif" }, { "tif", "tiff" }, { "tiff", "tiff" },
+        { "avif", "avif" }, { "heic", "heif" }, { "heif", "heif" },
+    };
+    const char *dot = key ? strrchr(key, '.') : NULL;
+    for (size_t i = 0; dot && !strchr(dot, '/') && i < sizeof exts / sizeof *exts; i++)
+        if (strcasecmp(dot + 1, exts[i].ext) == 0)
+            return exts[i].format;
+    return NULL;
 }
 
 const char *pix_format_mime(const char *format)

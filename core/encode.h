@@ -22,6 +22,13 @@ const char *pix_format_resolve(const char *requested, const char *source_format,
 const char *pix_format_ext(const char *format);
 const char *pix_format_mime(const char *format);
 
+/* The format a MIME type names ("image/png" -> "png"), or NULL. */
+const char *pix_format_from_mime(const char *mime);
+
+/* The format a file name's extension suggests ("a/b.JPG" -> "jpeg"), or
+ * NULL.  Only a guess, for plans made without reading the object. */
+const char *pix_format_from_name(const char *key);
+
 /* Checks this libvips can write format ("source" always passes).  Returns
  * 0, or -1 with err saying what is missing. */
 int pix_format_check(const char *format, pix_err *err);

@@ -382,8 +382,41 @@ static void finish_stages(pix_job *job)
     }
 }
 
+/* --dry-run with a storage that can answer without sending the object (S3
+ * HeadObject): size, type, marker and the byte limit, nothing downloaded. */
+static void plan_from_head(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    const pix_instance *src = p->source;
+    pix_object_info info = { 0 };
+
+    job->actor = src;
+    int rc = src->plugin->ops.storage.head(src->state, job, job->bucket, job->key, &info);
+    job->actor = NULL;
+    if (rc < 0) {
+        pix_job_fail(job, src->plugin->name, "cannot look up '%s' (no reason given)", job->key);
+        return;
+    }
+    job->src.size = info.size;
+    snprintf(job->etag, sizeof job->etag, "%s", info.etag);
+    snprintf(job->content_type, sizeof job->content_type, "%s", info.content_type);
+    const char *family = pix_format_from_mime(info.content_type);
+    if (!family)
+        family = pix_format_from_name(job->key);
+    snprintf(job->format, sizeof job->format, "%s", family ? family : "");
+    if (p->max_input_bytes && info.size > p->max_input_bytes)
+        pix_job_fail(job, NULL, "is %" PRIu64 " bytes, over limits.max_input_bytes (%" PRIu64
+                     " bytes)", info.size, p->max_input_bytes);
+    else if (info.written_by_pixpipe)
+        pix_host_api.job_skip(job, "written by pixpipe itself (an output, not an original)");
+}
+
 void pix_job_run(pix_job *job, bool dry_run)
 {
+    if (dry_run && job->pipeline->source->plugin->ops.storage.head) {
+        plan_from_head(job);
+        return;
+    }
     const pix_pipeline *p = job->pipeline;
     pix_err err;
 

@@ -57,8 +57,13 @@ static void print_plan(const run_ctx *c, const pix_input *it, const pix_job *job
     const char *fmt = pix_format_resolve(c->p->output.format, job->format, alpha);
     char *key = pix_template_expand(c->p->key_template, job->key, c->p->output_rendition,
                                     pix_format_ext(fmt), &err);
-    printf("plan     %s (%s %dx%d) -> %s/%s\n", it->display, job->format, job->src.width,
-           job->src.height, c->p->dest_bucket, key ? key : err.msg);
+    if (job->header)
+        printf("plan     %s (%s %dx%d) -> %s/%s\n", it->display, job->format, job->src.width,
+               job->src.height, c->p->dest_bucket, key ? key : err.msg);
+    else /* planned from the storage's head: nothing was downloaded */
+        printf("plan     %s (%s, %llu bytes) -> %s/%s\n", it->display,
+               job->format[0] ? job->format : job->content_type,
+               (unsigned long long)job->src.size, c->p->dest_bucket, key ? key : err.msg);
     free(key);
 }
 

@@ -274,6 +274,11 @@ typedef struct pix_storage_ops {
      * never sees a partly written object.  data is borrowed. */
     int (*put)(void *state, pix_job *job, const char *bucket, const char *key,
                const void *data, size_t len, const pix_put_info *put);
+    /* Optional.  Fills info for bucket/key without reading the object (S3
+     * HeadObject): `pixpipe run --dry-run` plans with it instead of
+     * downloading.  Returns 0, or -1 after host->job_error(). */
+    int (*head)(void *state, pix_job *job, const char *bucket, const char *key,
+                pix_object_info *info);
 } pix_storage_ops;
 
 typedef struct pix_metadata_ops {

@@ -315,6 +315,50 @@ static void s3_copy_unquoted(char *dst, size_t size, const char *src)
     snprintf(dst, size, "%.*s", (int)len, src ? src : "");
 }
 
+/* What an answer to GET or HEAD tells of the object. */
+static void s3_fill_info(const pix_host *host, const pix_aws_response *resp, uint64_t size,
+                         pix_object_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->size = size;
+    s3_copy_unquoted(info->etag, sizeof info->etag, host->aws_response_header(resp, "ETag"));
+    const char *ct = host->aws_response_header(resp, "Content-Type");
+    snprintf(info->content_type, sizeof info->content_type, "%s", ct ? ct : "");
+    info->written_by_pixpipe =
+        host->aws_response_header(resp, "x-amz-meta-pixpipe-pipeline") != NULL;
+    host->aws_response_meta(resp, info->user_meta, sizeof info->user_meta);
+}
+
+static int s3_head(void *state, pix_job *job, const char *bucket, const char *key,
+                   pix_object_info *info)
+{
+    const s3_state *st = state;
+    const pix_host *host = st->host;
+    pix_aws_response resp = { 0 };
+    s3_addr a;
+    int rc = -1;
+
+    if (s3_address(st, job, bucket, key, &a) != 0)
+        return -1;
+    const pix_aws_request req = {
+        .service = "s3", .region = st->region, .endpoint = a.endpoint, .method = "HEAD",
+        .path = a.path, .operation = "HeadObject", .resource = a.resource,
+    };
+    if (host->aws_request(job, &req, &resp) != 0)
+        goto out;
+    if (resp.status != 200) {
+        host->aws_fail(job, &req, &resp, NULL, 0);
+        goto out;
+    }
+    const char *len = host->aws_response_header(&resp, "Content-Length");
+    s3_fill_info(host, &resp, len ? strtoull(len, NULL, 10) : 0, info);
+    rc = 0;
+out:
+    host->aws_response_free(&resp);
+    s3_addr_free(&a);
+    return rc;
+}
+
 static int s3_get(void *state, pix_job *job, const char *bucket, const char *key,
                   uint64_t max_bytes, pix_bytes *out, pix_object_info *info)
 {
@@ -353,16 +397,8 @@ static int s3_get(void *state, pix_job *job, const char *bucket, const char *key
     }
     memcpy(out->data, resp.body, resp.body_len);
     out->len = resp.body_len;
-    if (info) {
-        memset(info, 0, sizeof *info);
-        info->size = resp.body_len;
-        s3_copy_unquoted(info->etag, sizeof info->etag, host->aws_response_header(&resp, "ETag"));
-        const char *ct = host->aws_response_header(&resp, "Content-Type");
-        snprintf(info->content_type, sizeof info->content_type, "%s", ct ? ct : "");
-        info->written_by_pixpipe =
-            host->aws_response_header(&resp, "x-amz-meta-pixpipe-pipeline") != NULL;
-        host->aws_response_meta(&resp, info->user_meta, sizeof info->user_meta);
-    }
+    if (info)
+        s3_fill_info(host, &resp, resp.body_len, info);
     rc = 0;
 out:
     host->aws_response_free(&resp);
@@ -533,7 +569,7 @@ static const pix_plugin storage_s3 = {
     .create = s3_create,
     .destroy = s3_destroy,
     .check = s3_check,
-    .ops.storage = { .get = s3_get, .put = s3_put },
+    .ops.storage = { .get = s3_get, .put = s3_put, .head = s3_head },
 };
 
 PIX_PLUGIN_EXPORT(storage_s3)

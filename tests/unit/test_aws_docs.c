@@ -57,6 +57,19 @@ Test(aws_docs, upload_event_renditions_and_item)
                          "Put\",\"s3\":{\"bucket\":{\"name\":\"pixpipe-src\"},\"object\":{\"key\":"
                          "\"docs-%s/my+photo.jpg\",\"sequencer\":\"0062E99A88DC407460\"}}}]}", tag);
     cr_assert_eq(tu_write_file(event, json, strlen(json)), 0);
+    /* a dry run plans from HeadObject: nothing downloaded, nothing written */
+    rc = tu_runf(&out, &err, "cd %s && %s PIXPIPE_DEST_BUCKET=pixpipe-out PIXPIPE_TABLE=docs-%s "
+                 "%s run --dry-run -p %s/pipelines/s3-dynamodb.yaml --event event.json", tmp, env,
+                 tag, tu_pixpipe(), tu_src());
+    cr_expect_eq(rc, 0, "%s\n%s", out, err);
+    char *plan = tu_strf("plan     s3://pixpipe-src/docs-%s/my photo.jpg (jpeg, ", tag);
+    cr_expect(strstr(out, plan) && strstr(out, "bytes) -> pixpipe-out/docs-"), "%s", out);
+    free(plan), free(out), free(err);
+    rc = tu_runf(&out, &err, "%s %s --endpoint-url %s s3api list-objects-v2 --bucket pixpipe-out "
+                 "--prefix docs-%s/", env, AD_AWS, s3, tag);
+    cr_expect(strstr(out, "\"Key\"") == NULL, "the dry run wrote: %s", out);
+    free(out), free(err);
+
     rc = tu_runf(&out, &err, "cd %s && %s PIXPIPE_DEST_BUCKET=pixpipe-out PIXPIPE_TABLE=docs-%s "
                  "%s run -p %s/pipelines/s3-dynamodb.yaml --event event.json", tmp, env, tag,
                  tu_pixpipe(), tu_src());
