@@ -1,6 +1,7 @@
 /* The AWS client's pieces that need no server: error answers, retry
  * decisions, endpoints and regions. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,4 +98,83 @@ Test(aws, missing_credentials_say_what_to_set)
     cr_expect_eq(pix_aws_get_creds(&c, &err), 0);
     cr_expect_str_eq(c.access_key, "AKIDEXAMPLE");
     cr_expect_str_eq(c.session_token, "");
+}
+
+/* The container credentials endpoint, served on loopback by a few lines of
+ * Python's http.server: the token is sent, the keys and session token come
+ * back, and a refusal is reported without any secret. */
+Test(aws, container_credentials_endpoint)
+{
+    static const char server[] =
+        "import http.server, json\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        ok = self.headers.get('Authorization') == 'tok123'\n"
+        "        body = json.dumps({'AccessKeyId': 'AKIDCONTAINER', 'SecretAccessKey': 'sek',\n"
+        "            'Token': 'session-tok', 'Expiration': '2099-01-01T00:00:00Z'} if ok\n"
+        "            else {'message': 'denied'}).encode()\n"
+        "        self.send_response(200 if ok else 403)\n"
+        "        self.send_header('Content-Length', str(len(body)))\n"
+        "        self.end_headers()\n"
+        "        self.wfile.write(body)\n"
+        "    def log_message(self, *a):\n"
+        "        pass\n"
+        "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+        "print(s.server_port, flush=True)\n"
+        "s.timeout = 10\n"
+        "s.handle_request()\n";
+    setenv("PIX_TEST_SERVER", server, 1);
+    FILE *py = popen("exec python3 -c \"$PIX_TEST_SERVER\"", "r");
+    cr_assert_not_null(py);
+    int port = 0;
+    cr_assert_eq(fscanf(py, "%d", &port), 1, "the test server did not start");
+    char uri[64];
+    snprintf(uri, sizeof uri, "http://127.0.0.1:%d/creds", port);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri, 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok123", 1);
+    pix_aws_creds c;
+    pix_err err = { { 0 } };
+    cr_assert_eq(pix_aws_get_creds(&c, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(c.access_key, "AKIDCONTAINER");
+    cr_expect_str_eq(c.secret_key, "sek");
+    cr_expect_str_eq(c.session_token, "session-tok");
+    /* cached: the one-request server is gone, the keys are still there */
+    cr_expect_eq(pix_aws_get_creds(&c, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(c.access_key, "AKIDCONTAINER");
+    pclose(py);
+}
+
+Test(aws, container_credentials_refused)
+{
+    static const char server[] =
+        "import http.server\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(403)\n"
+        "        self.send_header('Content-Length', '0')\n"
+        "        self.end_headers()\n"
+        "    def log_message(self, *a):\n"
+        "        pass\n"
+        "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+        "print(s.server_port, flush=True)\n"
+        "s.timeout = 10\n"
+        "s.handle_request()\n";
+    setenv("PIX_TEST_SERVER", server, 1);
+    FILE *py = popen("exec python3 -c \"$PIX_TEST_SERVER\"", "r");
+    cr_assert_not_null(py);
+    int port = 0;
+    cr_assert_eq(fscanf(py, "%d", &port), 1);
+    char uri[64];
+    snprintf(uri, sizeof uri, "http://127.0.0.1:%d/creds", port);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri, 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "secret-token-value", 1);
+    pix_aws_creds c;
+    pix_err err = { { 0 } };
+    cr_expect_eq(pix_aws_get_creds(&c, &err), -1);
+    cr_expect(strstr(err.msg, "answered HTTP 403") != NULL, "%s", err.msg);
+    cr_expect(strstr(err.msg, "secret-token-value") == NULL, "the token leaked: %s", err.msg);
+    pclose(py);
 }
