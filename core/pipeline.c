@@ -17,7 +17,7 @@
 #include "yaml_tree.h"
 
 static const char *const top_keys[] = {"name",   "source", "destination", "metadata",
-                                       "limits", "output", "stages",      NULL};
+                                       "limits", "output", "stages",      "trigger", NULL};
 
 typedef struct loader {
     const char *path;
@@ -72,6 +72,40 @@ static const pix_option output_table[] = {
      "Keep metadata blocks that earlier stages left."},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL},
 };
+
+typedef struct trigger_cfg {
+    char *bucket, *prefix, *suffix;
+} trigger_cfg;
+
+static const pix_option trigger_table[] = {
+    {"bucket", PIX_OPT_STRING, PIX_OPT_REQUIRED, offsetof(trigger_cfg, bucket), NULL, 1, 255,
+     NULL, "Bucket whose notifications start the pipeline."},
+    {"prefix", PIX_OPT_STRING, 0, offsetof(trigger_cfg, prefix), NULL, 0, 1024, NULL,
+     "Key prefix of the notification filter."},
+    {"suffix", PIX_OPT_STRING, 0, offsetof(trigger_cfg, suffix), NULL, 0, 1024, NULL,
+     "Key suffix of the notification filter."},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL},
+};
+
+/* `trigger:` is optional: what the S3 notification that starts the pipeline
+ * is filtered on, so that writing into the same bucket can be checked. */
+static int load_trigger(loader *ld, const pix_ynode *root)
+{
+    const pix_ypair *pr = pix_ymap_pair(root, "trigger");
+    if (!pr)
+        return 0;
+    pix_optsection fc = {ld->path, "trigger", pr->key->line, pr->key->col, NULL};
+    trigger_cfg cfg = {0};
+
+    if (pix_optfill(&fc, trigger_table, pr->val, &cfg, ld->err) < 0)
+        return -1;
+    ld->p->trigger_bucket = cfg.bucket;
+    ld->p->trigger_prefix = cfg.prefix ? cfg.prefix : strdup("");
+    ld->p->trigger_suffix = cfg.suffix ? cfg.suffix : strdup("");
+    if (asprintf(&ld->p->trigger_where, "%s:%d:%d", ld->path, pr->key->line, pr->key->col) < 0)
+        ld->p->trigger_where = NULL;
+    return 0;
+}
 
 static int load_limits(loader *ld, const pix_ynode *root)
 {
@@ -480,7 +514,7 @@ pix_pipeline *pix_pipeline_parse(const char *path, const char *text, size_t len,
         load_storage(&ld, root, "source", false, &p->source, &p->source_bucket) < 0 ||
         load_storage(&ld, root, "destination", true, &p->dest, &p->dest_bucket) < 0 ||
         load_metadata(&ld, root) < 0 || load_limits(&ld, root) < 0 ||
-        load_output(&ld, root) < 0 || load_stages(&ld, root) < 0)
+        load_output(&ld, root) < 0 || load_stages(&ld, root) < 0 || load_trigger(&ld, root) < 0)
         goto out;
     rc = 0;
 out:
@@ -546,5 +580,9 @@ void pix_pipeline_free(pix_pipeline *p)
     free(p->key_template);
     free(p->output_rendition);
     free(p->output_format);
+    free(p->trigger_bucket);
+    free(p->trigger_prefix);
+    free(p->trigger_suffix);
+    free(p->trigger_where);
     free(p);
 }

@@ -45,6 +45,11 @@ typedef struct pix_pipeline {
     pix_encode output;         /* output.* ; output.format points at output_format */
 
     pix_instance **stages;     /* in order                                   */
+
+    /* `trigger:` (optional): the S3 notification filter that starts the
+     * pipeline; NULL bucket when not declared. */
+    char *trigger_bucket, *trigger_prefix, *trigger_suffix;
+    char *trigger_where;       /* "file:line:col" of the section             */
     size_t n_stages;
 } pix_pipeline;
 

@@ -1,5 +1,6 @@
 /* Checks that need more than the YAML (key template, encoders) and starting
  * the plugin instances. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,40 @@
 #include "log.h"
 #include "pipeline.h"
 #include "pipeline_check.h"
+
+/* Refuses a destination that could write into what triggers the pipeline:
+ * each rendition would start it again, without end.  Outputs are safe when
+ * they go to another bucket, or when the key template's literal start
+ * keeps them out of the trigger's prefix. */
+static int check_recursion(const pix_pipeline *p, pix_err *err)
+{
+    if (!p->trigger_bucket || !p->dest_bucket || strcmp(p->dest_bucket, p->trigger_bucket) != 0)
+        return 0;
+    const char *tmpl = p->key_template, *tp = p->trigger_prefix ? p->trigger_prefix : "";
+    size_t lit = strcspn(tmpl, "{"), tlen = strlen(tp);
+    bool overlap;
+    if (!*tp || !lit)
+        overlap = true; /* outputs may start like any key, the sources' included */
+    else
+        overlap = strncmp(tmpl, tp, lit < tlen ? lit : tlen) == 0;
+    /* a suffix filter the outputs' literal ending cannot match also keeps
+     * them out */
+    const char *close = strrchr(tmpl, '}');
+    const char *tail = close ? close + 1 : tmpl;
+    const char *ts = p->trigger_suffix ? p->trigger_suffix : "";
+    size_t tail_len = strlen(tail), ts_len = strlen(ts);
+    size_t n = tail_len < ts_len ? tail_len : ts_len;
+    if (overlap && n && strcmp(tail + tail_len - n, ts + ts_len - n) != 0)
+        overlap = false;
+    if (!overlap)
+        return 0;
+    return pix_err_set(err, "%s: trigger: the destination bucket '%s' is the trigger's bucket and "
+                       "the key template '%s' can write under the trigger's prefix '%s': every "
+                       "rendition would start the pipeline again; write to another bucket, or "
+                       "give the template a literal start outside the prefix (e.g. trigger "
+                       "prefix \"uploads/\" with key \"renditions/{dir}/{name}-{rendition}.{ext}\")",
+                       p->trigger_where ? p->trigger_where : p->path, p->dest_bucket, tmpl, tp);
+}
 
 /* Runs a plugin's own side-effect-free config check. */
 static int check_instance(pix_instance *in, const pix_host *host, const char *path,
@@ -29,6 +64,8 @@ int pix_pipeline_check(pix_pipeline *p, const pix_host *host, pix_err *err)
     if (!p->dest_bucket || !*p->dest_bucket)
         return pix_err_set(err, "%s: destination: no bucket (or root) given for %s", p->path,
                            p->dest->plugin->name);
+    if (check_recursion(p, err) < 0)
+        return -1;
     if (check_instance(p->source, host, p->path, err) < 0 ||
         check_instance(p->dest, host, p->path, err) < 0 ||
         check_instance(p->metadata, host, p->path, err) < 0)
