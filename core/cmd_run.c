@@ -27,7 +27,8 @@ static int parse_jobs(const char *s, int *out)
 }
 
 #define RUN_USAGE                                                                          \
-    "usage: pixpipe run [-p PIPELINE] [-j N] [--dry-run] [-q] [-v] INPUT...\n"               \
+    "usage: pixpipe run [-p PIPELINE] [-j N] [--dry-run] [-q] [-v] [--log-format text|json]\n" \
+    "                   INPUT...\n"                                                           \
     "       pixpipe run [-p PIPELINE] [-j N] --event S3-EVENT.json\n"                          \
     "INPUT is a file, a folder (recursed) or s3://BUCKET/KEY"
 
@@ -81,6 +82,7 @@ int pix_cmd_run(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "event", required_argument, NULL, 'e' },
+        { "log-format", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -107,6 +109,14 @@ int pix_cmd_run(int argc, char **argv)
         case 'q': opts.quiet = true; break;
         case 'v': pix_log_set_level(PIX_LOG_DEBUG); break;
         case 'e': event_path = optarg; break;
+        case 'l':
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+                fprintf(stderr, "pixpipe run: --log-format takes text or json, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            opts.json_log = strcmp(optarg, "json") == 0;
+            break;
         case 'h':
             puts(RUN_USAGE);
             return 0;
@@ -115,7 +125,7 @@ int pix_cmd_run(int argc, char **argv)
             return 2;
         }
     }
-    opts.progress = !opts.quiet && isatty(STDERR_FILENO);
+    opts.progress = !opts.quiet && !opts.json_log && isatty(STDERR_FILENO);
 
     if (pix_vips_start(argv[0], &err) < 0)
         goto fail;

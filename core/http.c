@@ -18,6 +18,24 @@
 static pthread_key_t handle_key;
 static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
 
+/* One connection cache (and DNS and TLS session cache) for every handle:
+ * worker threads come and go with each run or Lambda invocation, and their
+ * handles with them, but the connections they opened stay for the next. */
+static CURLSH *share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    (void)h, (void)access, (void)arg;
+    pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+    (void)h, (void)arg;
+    pthread_mutex_unlock(&share_locks[data]);
+}
+
 static void handle_free(void *h)
 {
     curl_easy_cleanup(h);
@@ -30,7 +48,19 @@ static void handle_key_init(void)
 
 int pix_http_global_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -1;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&share_locks[i], NULL);
+    share = curl_share_init();
+    if (share) {
+        curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    }
+    return 0;
 }
 
 void pix_http_global_cleanup(void)
@@ -41,6 +71,10 @@ void pix_http_global_cleanup(void)
     if (h) {
         curl_easy_cleanup(h);
         pthread_setspecific(handle_key, NULL);
+    }
+    if (share) {
+        curl_share_cleanup(share);
+        share = NULL;
     }
     curl_global_cleanup();
 }
@@ -106,6 +140,8 @@ int pix_http_perform(const pix_http_req *req, pix_http_result *res)
     hdrs = curl_slist_append(hdrs, "Accept:");
 
     curl_easy_setopt(h, CURLOPT_URL, req->url);
+    if (share)
+        curl_easy_setopt(h, CURLOPT_SHARE, share);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);

@@ -5,7 +5,10 @@
  */
 #include "runner.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +70,68 @@ static void print_plan(const run_ctx *c, const pix_input *it, const pix_job *job
     free(key);
 }
 
+int64_t pix_epoch_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t bytes_out(const pix_job *job)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < job->n_rend; i++)
+        n += job->rend[i]->pub.stored ? job->rend[i]->pub.bytes : 0;
+    return n;
+}
+
+/* One JSON line per job, for CloudWatch Logs and log pipelines. */
+static void print_json(const run_ctx *c, const pix_input *it, const pix_job *job, double ms)
+{
+    static const char *const names[] = { "ok", "skipped", "failed" };
+    json_t *line = json_object(), *steps = json_object();
+    for (size_t i = 0; i < job->n_timings; i++)
+        json_object_set_new(steps, job->timings[i].step,
+                            json_real(round(job->timings[i].ms * 1000.0) / 1000.0));
+    json_object_set_new(line, "level", json_string(job->status == PIX_JOB_FAILED ? "error"
+                                                                               : "info"));
+    if (c->opts->request_id)
+        json_object_set_new(line, "requestId", json_string(c->opts->request_id));
+    json_object_set_new(line, "pipeline", json_string(c->p->name));
+    json_object_set_new(line, "bucket", json_string(it->bucket));
+    json_object_set_new(line, "key", json_string(it->key));
+    json_object_set_new(line, "status", json_string(names[job->status]));
+    if (job->reason)
+        json_object_set_new(line, "reason", json_string(job->reason));
+    json_object_set_new(line, "bytes_in", json_integer((json_int_t)job->src.size));
+    json_object_set_new(line, "bytes_out", json_integer((json_int_t)bytes_out(job)));
+    json_object_set_new(line, "duration_ms", json_real(round(ms * 1000.0) / 1000.0));
+    json_object_set_new(line, "steps_ms", steps);
+    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(line);
+}
+
 static void report(run_ctx *c, const pix_input *it, const pix_job *job, double ms)
 {
     pix_term_lock();
     pix_progress_clear_locked();
+    c->sum->bytes_in += job->src.size;
+    c->sum->bytes_out += bytes_out(job);
+    if (c->opts->json_log) {
+        switch (job->status) {
+        case PIX_JOB_OK: c->sum->ok++; break;
+        case PIX_JOB_SKIPPED: c->sum->skipped++; break;
+        case PIX_JOB_FAILED: c->sum->failed++; break;
+        }
+        print_json(c, it, job, ms);
+        fflush(stdout);
+        c->done++;
+        pix_term_unlock();
+        return;
+    }
     switch (job->status) {
     case PIX_JOB_OK:
         c->sum->ok++;
@@ -107,8 +168,17 @@ static void report(run_ctx *c, const pix_input *it, const pix_job *job, double m
     pix_term_unlock();
 }
 
-static void run_one(run_ctx *c, const pix_input *it)
+static void run_one(run_ctx *c, const pix_input *it, size_t index)
 {
+    pix_run_result *res = c->opts->results ? &c->opts->results[index] : NULL;
+    /* Too close to the deadline to finish a job: leave it for a retry
+     * rather than be killed half-way. */
+    if (c->opts->deadline_ms && pix_epoch_ms() > c->opts->deadline_ms - c->opts->margin_ms) {
+        pthread_mutex_lock(&c->lock);
+        c->sum->not_started++;
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
     double t0 = pix_now_ms();
     pix_job *job = pix_job_new(c->p, it->bucket, it->key);
     if (!job) {
@@ -116,9 +186,15 @@ static void run_one(run_ctx *c, const pix_input *it)
         pthread_mutex_lock(&c->lock);
         c->sum->failed++;
         pthread_mutex_unlock(&c->lock);
+        if (res) {
+            res->started = true;
+            res->status = PIX_JOB_FAILED;
+            res->reason = strdup("out of memory");
+        }
         return;
     }
     job->skip_unknown = it->from_folder;
+    job->deadline_ms = c->opts->deadline_ms;
     if (it->sequencer) {
         char *seq = strdup(it->sequencer);
         if (seq) {
@@ -130,6 +206,11 @@ static void run_one(run_ctx *c, const pix_input *it)
     job->claimed = c->claimed;
     pix_job_run(job, c->opts->dry_run);
     report(c, it, job, pix_now_ms() - t0);
+    if (res) {
+        res->started = true;
+        res->status = job->status;
+        res->reason = job->reason ? strdup(job->reason) : NULL;
+    }
     pix_job_free(job);
 }
 
@@ -142,7 +223,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&c->lock);
         if (i >= c->in->n)
             break;
-        run_one(c, &c->in->items[i]);
+        run_one(c, &c->in->items[i], i);
     }
     return NULL;
 }
