@@ -26,6 +26,7 @@ static int push(pix_inputs *in, const char *bucket, const char *key, const char 
     it->from_folder = from_folder;
     it->s3 = false;
     it->sequencer = NULL;
+    it->message_id = NULL;
     if (!it->bucket || !it->key || !it->display) {
         free(it->bucket);
         free(it->key);
@@ -136,20 +137,29 @@ int pix_inputs_add(pix_inputs *in, const char *arg, const char *exclude, pix_err
     return rc;
 }
 
-void pix_inputs_free(pix_inputs *in)
+void pix_inputs_truncate(pix_inputs *in, size_t n)
 {
-    for (size_t i = 0; i < in->n; i++) {
+    for (size_t i = n; i < in->n; i++) {
         free(in->items[i].bucket);
         free(in->items[i].key);
         free(in->items[i].display);
         free(in->items[i].sequencer);
+        free(in->items[i].message_id);
     }
+    if (n < in->n)
+        in->n = n;
+}
+
+void pix_inputs_free(pix_inputs *in)
+{
+    pix_inputs_truncate(in, 0);
     free(in->items);
     memset(in, 0, sizeof *in);
 }
 
-int pix_inputs_add_s3(pix_inputs *in, const char *bucket, const char *key, const char *sequencer,
-                      const char *display, pix_err *err)
+int pix_inputs_add_s3_msg(pix_inputs *in, const char *bucket, const char *key,
+                          const char *sequencer, const char *message_id, const char *display,
+                          pix_err *err)
 {
     if (!*bucket || !*key)
         return pix_err_set(err, "%s: an S3 object needs a bucket and a key", display);
@@ -157,9 +167,19 @@ int pix_inputs_add_s3(pix_inputs *in, const char *bucket, const char *key, const
         return pix_err_set(err, "out of memory");
     pix_input *it = &in->items[in->n - 1];
     it->s3 = true;
-    if (sequencer && *sequencer && !(it->sequencer = strdup(sequencer)))
+    /* A half-made input is dropped, so the caller never sees one. */
+    if ((sequencer && *sequencer && !(it->sequencer = strdup(sequencer))) ||
+        (message_id && !(it->message_id = strdup(message_id)))) {
+        pix_inputs_truncate(in, in->n - 1);
         return pix_err_set(err, "out of memory");
+    }
     return 0;
+}
+
+int pix_inputs_add_s3(pix_inputs *in, const char *bucket, const char *key, const char *sequencer,
+                      const char *display, pix_err *err)
+{
+    return pix_inputs_add_s3_msg(in, bucket, key, sequencer, NULL, display, err);
 }
 
 int pix_inputs_add_s3_uri(pix_inputs *in, const char *uri, pix_err *err)

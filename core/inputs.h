@@ -13,6 +13,7 @@ typedef struct pix_input {
     bool from_folder;  /* found by recursion: non-images are skipped        */
     bool s3;           /* an S3 object (s3:// argument or event record)      */
     char *sequencer;   /* the S3 event's sequencer, NULL when none           */
+    char *message_id;  /* the SQS message that announced it, NULL when none  */
 } pix_input;
 
 typedef struct pix_inputs {
@@ -30,6 +31,14 @@ void pix_inputs_free(pix_inputs *in);
  * may be NULL); display names it to the user. */
 int pix_inputs_add_s3(pix_inputs *in, const char *bucket, const char *key, const char *sequencer,
                       const char *display, pix_err *err);
+
+/* The same, from an SQS message (message_id may be NULL). */
+int pix_inputs_add_s3_msg(pix_inputs *in, const char *bucket, const char *key,
+                          const char *sequencer, const char *message_id, const char *display,
+                          pix_err *err);
+
+/* Drops the inputs from index n on (n <= in->n), as if never added. */
+void pix_inputs_truncate(pix_inputs *in, size_t n);
 
 /* Adds "s3://BUCKET/KEY": the key is taken as written, not URL-decoded. */
 int pix_inputs_add_s3_uri(pix_inputs *in, const char *uri, pix_err *err);
