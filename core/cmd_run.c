@@ -52,6 +52,10 @@ static int add_event(pix_inputs *in, const char *path, pix_err *err)
     else if (rc == 0 && sum.ignored)
         pix_log(PIX_LOG_INFO, NULL, "%s: %zu record(s) not of ObjectCreated ignored", path,
                 sum.ignored);
+    for (size_t i = 0; rc == 0 && i < sum.n_bad; i++)
+        pix_log(PIX_LOG_WARN, NULL, "%s: SQS message %s not used: %s", path,
+                sum.bad[i].message_id, sum.bad[i].reason);
+    pix_event_summary_free(&sum);
     return rc;
 }
 

@@ -9,5 +9,6 @@
 int pix_cmd_run(int argc, char **argv);
 int pix_cmd_validate(int argc, char **argv);
 int pix_cmd_plugins(int argc, char **argv);
+int pix_cmd_lambda(int argc, char **argv);
 
 #endif

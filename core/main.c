@@ -26,6 +26,9 @@ static void usage(FILE *to)
           "        check a pipeline file and the plugins it names\n"
           "  plugins [NAME]\n"
           "        list the installed plugins, or document one plugin's options\n"
+          "  lambda [-p PIPELINE] [-j N]\n"
+          "        serve AWS Lambda invocations (also as `bootstrap`, or with\n"
+          "        AWS_LAMBDA_RUNTIME_API set and no command)\n"
           "\n"
           "The pipeline is -p FILE, else $PIXPIPE_PIPELINE, else the embedded default\n"
           "(pipelines/default.yaml: files in, ./out/ and ./out/metadata.db out).\n"
@@ -39,6 +42,15 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    /* As a Lambda custom runtime the binary is started as `bootstrap`, or
+     * with AWS_LAMBDA_RUNTIME_API set and no command. */
+    const char *base = strrchr(argv[0], '/');
+    base = base ? base + 1 : argv[0];
+    const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
+    if (strcmp(base, "bootstrap") == 0 || (argc < 2 && api && *api)) {
+        signal(SIGPIPE, SIG_IGN);
+        return pix_cmd_lambda(argc, argv);
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -61,6 +73,8 @@ int main(int argc, char **argv)
         return pix_cmd_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "plugins") == 0)
         return pix_cmd_plugins(argc - 1, argv + 1);
+    if (strcmp(cmd, "lambda") == 0)
+        return pix_cmd_lambda(argc - 1, argv + 1);
     fprintf(stderr, "pixpipe: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;
