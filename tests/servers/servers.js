@@ -1,7 +1,8 @@
 'use strict';
 // Starts, in this one process, everything pixpipe's AWS tests talk to:
 // s3rver (S3) and dynalite (DynamoDB) on 127.0.0.1, a SigV4-verifying gate in
-// front of each, and the gates' admin API.  Every server listens on port 0,
+// front of each, the gates' admin API, and a Lambda Runtime API emulator
+// (runtime.js) with its admin API.  Every server listens on port 0,
 // so the OS hands out free ports and no stale server can answer in our place;
 // each is checked from here before one JSON "ready" line is printed on
 // stdout.  Run by start.sh as:
@@ -14,6 +15,7 @@ const path = require('path');
 const S3rver = require('s3rver');
 const dynalite = require('dynalite');
 const { Gate, createAdmin } = require('./gate');
+const { startLambda } = require('./runtime');
 
 const HOST = '127.0.0.1';
 const ACCESS_KEY = 'S3RVER';
@@ -92,12 +94,15 @@ async function main() {
   }
   for (const g of Object.values(gates)) g.clearStats();
 
+  // The Lambda runtime checks itself: one invocation through its ports.
+  const lambda = await startLambda(token, HOST);
+
   // Nothing to flush: dynalite is in memory and the S3 folder is thrown away.
   process.on('SIGTERM', () => process.exit(0));
   process.on('SIGINT', () => process.exit(0));
 
   console.log(JSON.stringify({ ready: true, pid: process.pid, token, s3: gateS3Port, dynamodb: gateDdbPort,
-    admin: adminPort, s3rver: s3Port, dynalite: ddbPort, accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }));
+    admin: adminPort, lambda: lambda.port, lambda_admin: lambda.adminPort, s3rver: s3Port, dynalite: ddbPort, accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }));
 }
 
 main().catch((e) => {

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Starts pixpipe's test servers (s3rver and dynalite behind SigV4-verifying
-# gates, see README.md) in the background, all on 127.0.0.1 free ports.
+# gates, and a Lambda Runtime API emulator; see README.md) in the background,
+# all on 127.0.0.1 free ports.
 #   tests/servers/start.sh DIR
 # DIR receives the S3 data, servers.log, pid and env (shell `export` lines:
-# PIXPIPE_TEST_S3, PIXPIPE_TEST_DYNAMODB, PIXPIPE_TEST_GATE_ADMIN and the
-# credentials); env is also printed, so `eval "$(start.sh DIR)"` works.
+# PIXPIPE_TEST_S3, PIXPIPE_TEST_DYNAMODB, PIXPIPE_TEST_GATE_ADMIN,
+# PIXPIPE_TEST_LAMBDA_API, PIXPIPE_TEST_LAMBDA_ADMIN and the credentials); env is also printed, so `eval "$(start.sh DIR)"` works.
 # Stop them with tests/servers/stop.sh DIR.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,6 +59,8 @@ cat >"$dir/env" <<ENV
 export PIXPIPE_TEST_S3=http://127.0.0.1:$(field s3)
 export PIXPIPE_TEST_DYNAMODB=http://127.0.0.1:$(field dynamodb)
 export PIXPIPE_TEST_GATE_ADMIN=http://127.0.0.1:$(field admin)
+export PIXPIPE_TEST_LAMBDA_API=127.0.0.1:$(field lambda)
+export PIXPIPE_TEST_LAMBDA_ADMIN=http://127.0.0.1:$(field lambda_admin)
 export PIXPIPE_TEST_AWS_ACCESS_KEY_ID=S3RVER
 export PIXPIPE_TEST_AWS_SECRET_ACCESS_KEY=S3RVER
 export PIXPIPE_TEST_AWS_REGION=us-east-1
