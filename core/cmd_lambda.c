@@ -145,10 +145,10 @@ static json_t *summary(const pix_inputs *in, const pix_run_result *res,
         } else
             json_decref(rec);
     }
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "event",
+    /* counts are plain numbers, records with reasons are lists */
+    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}", "event",
                      pix_event_kind_name(ev->kind), "processed", (json_int_t)sum->ok,
-                     "records_ignored", (json_int_t)ev->ignored, "tests",
-                     (json_int_t)ev->tests, "skipped_count", (json_int_t)sum->skipped,
+                     "ignored", (json_int_t)ev->ignored, "tests", (json_int_t)ev->tests,
                      "failed", failed, "skipped", skipped, "not_processed", not_started);
 }
 

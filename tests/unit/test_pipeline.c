@@ -179,10 +179,11 @@ Test(pipeline, unknown_top_level_key_suggests)
 {
     cr_assert_str_eq(fails(HDR "stage:\n  - nopts\n"),
                      "pipes/x.yaml:3:1: unknown top-level key 'stage' (did you mean 'stages'?); "
-                     "valid keys: name, source, destination, metadata, limits, output, stages");
+                     "valid keys: name, source, destination, metadata, limits, output, stages, "
+                     "trigger");
     cr_assert_str_eq(fails("colour: red\n"),
                      "pipes/x.yaml:1:1: unknown top-level key 'colour'; valid keys: name, "
-                     "source, destination, metadata, limits, output, stages");
+                     "source, destination, metadata, limits, output, stages, trigger");
 }
 
 Test(pipeline, unknown_option_suggests)
@@ -383,7 +384,7 @@ Test(pipeline, empty_or_not_a_mapping)
     assert_has(fails("# only a comment\n"), "pipes/x.yaml:1:1: the pipeline file is empty");
     cr_assert_str_eq(fails("- a\n- b\n"),
                      "pipes/x.yaml:1:1: expected a mapping with keys name, source, destination, "
-                     "metadata, limits, output, stages, got a list");
+                     "metadata, limits, output, stages, trigger, got a list");
     assert_has(fails("just a string\n"), "got a string");
 }
 
