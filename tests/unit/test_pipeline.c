@@ -380,7 +380,7 @@ Test(pipeline, empty_or_not_a_mapping)
 {
     cr_assert_str_eq(fails(""), "pipes/x.yaml:1:1: the pipeline file is empty; expected a "
                                 "mapping with keys name, source, destination, metadata, limits, "
-                                "output, stages");
+                                "output, stages, trigger");
     assert_has(fails("# only a comment\n"), "pipes/x.yaml:1:1: the pipeline file is empty");
     cr_assert_str_eq(fails("- a\n- b\n"),
                      "pipes/x.yaml:1:1: expected a mapping with keys name, source, destination, "
