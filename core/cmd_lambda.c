@@ -26,7 +26,7 @@
 #include "runner.h"
 #include "setup.h"
 
-#define LAMBDA_USAGE "usage: pixpipe lambda [-p PIPELINE] [-j RECORDS-AT-ONCE]"
+#define LAMBDA_USAGE "usage: pixpipe lambda [-p PIPELINE] [-j RECORDS-AT-ONCE] [-v]"
 
 typedef struct runtime {
     char base[512];     /* http://HOST:PORT/2018-06-01/runtime */
@@ -262,6 +262,7 @@ int pix_cmd_lambda(int argc, char **argv)
     static const struct option longopts[] = {
         { "pipeline", required_argument, NULL, 'p' },
         { "jobs", required_argument, NULL, 'j' },
+        { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -274,9 +275,11 @@ int pix_cmd_lambda(int argc, char **argv)
     int status = 1, c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:j:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:j:vh", longopts, NULL)) != -1) {
         if (c == 'p')
             pipeline_path = optarg;
+        else if (c == 'v')
+            pix_log_set_level(PIX_LOG_DEBUG);
         else if (c == 'j')
             jobs = strtol(optarg, NULL, 10);
         else {
@@ -295,15 +298,19 @@ int pix_cmd_lambda(int argc, char **argv)
     }
     snprintf(rt.base, sizeof rt.base, "http://%s/2018-06-01/runtime", api);
 
-    if (pix_vips_start(argv[0], &err) < 0 || !(reg = pix_registry_new()) ||
-        !(p = pix_open_pipeline(pipeline_path, reg, &err)) ||
-        pix_pipeline_start(p, &pix_host_api, &err) < 0) {
+    double t0 = pix_now_ms(), t_vips = 0, t_pipe = 0;
+    if (pix_vips_start(argv[0], &err) < 0 || ((t_vips = pix_now_ms()), 0) ||
+        !(reg = pix_registry_new()) || !(p = pix_open_pipeline(pipeline_path, reg, &err)) ||
+        ((t_pipe = pix_now_ms()), 0) || pix_pipeline_start(p, &pix_host_api, &err) < 0) {
         if (!err.msg[0])
             pix_err_set(&err, "out of memory");
         pix_log(PIX_LOG_ERROR, "lambda", "init failed: %s", err.msg);
         post_error(&rt, "/init/error", "Pixpipe.InitError", err.msg);
         goto out;
     }
+    /* where a cold start goes, for `-v` and the docs' figures */
+    pix_log(PIX_LOG_DEBUG, "lambda", "init %.1f ms: libvips %.1f, pipeline and plugins %.1f, "
+            "start %.1f", pix_now_ms() - t0, t_vips - t0, t_pipe - t_vips, pix_now_ms() - t_pipe);
     if (strcmp(p->dest->plugin->name, "storage-fs") != 0 && !p->trigger_bucket)
         pix_log(PIX_LOG_WARN, "lambda", "%s declares no trigger: section, so pixpipe cannot "
                 "check that its outputs do not trigger it again; they carry pixpipe's marker "
