@@ -421,3 +421,43 @@ Test(run, shipped_web_pipeline_makes_webp_avif_and_thumbnail)
     free(out);
     free(err);
 }
+
+/* A destination that could write into what triggers the pipeline is
+ * refused at start-up; one kept apart by its prefix or suffix is not. */
+Test(run, recursion_refused_unless_the_trigger_filter_excludes_outputs)
+{
+    static const struct {
+        const char *trigger, *key;
+        bool refused;
+    } cases[] = {
+        { "prefix: uploads/", "{dir}/{name}-{rendition}.{ext}", true },
+        { "prefix: uploads/", "uploads/r/{name}-{rendition}.{ext}", true },
+        { "prefix: \"\"", "renditions/{name}-{rendition}.{ext}", true },
+        { "prefix: uploads/", "renditions/{dir}/{name}-{rendition}.{ext}", false },
+        { "prefix: up, suffix: .heic", "up/{name}-{rendition}.jpg", false },
+        { "prefix: up, suffix: .jpg", "up/{name}-{rendition}.jpg", true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *yaml = tu_strf("source: { storage: s3 }\n"
+                             "destination: { storage: s3, bucket: same, key: \"%s\" }\n"
+                             "trigger: { bucket: same, %s }\n", cases[i].key, cases[i].trigger);
+        write_text("rec.yaml", yaml);
+        char *out = NULL, *err = NULL;
+        int rc = tu_runf(&out, &err, "cd %s && %s validate -p rec.yaml", tmp, tu_pixpipe());
+        if (cases[i].refused) {
+            cr_expect_eq(rc, 2, "case %zu accepted", i);
+            cr_expect(strstr(err, "rec.yaml:3:1: trigger: the destination bucket 'same' is the "
+                                  "trigger's bucket") != NULL, "case %zu: %s", i, err);
+        } else {
+            cr_expect_eq(rc, 0, "case %zu refused: %s", i, err);
+        }
+        free(out);
+        free(err);
+        free(yaml);
+    }
+    /* another bucket is always fine */
+    write_text("other.yaml", "source: { storage: s3 }\n"
+                             "destination: { storage: s3, bucket: out, key: \"{dir}/{name}-{rendition}.{ext}\" }\n"
+                             "trigger: { bucket: in }\n");
+    cr_expect_eq(tu_runf(NULL, NULL, "cd %s && %s validate -p other.yaml", tmp, tu_pixpipe()), 0);
+}
