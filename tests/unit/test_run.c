@@ -1,6 +1,7 @@
 /* `pixpipe run`, `validate` and the CLI as a user meets them: good inputs
  * processed, bad ones named with their reason, exit status, summary. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -460,4 +461,43 @@ Test(run, recursion_refused_unless_the_trigger_filter_excludes_outputs)
                              "destination: { storage: s3, bucket: out, key: \"{dir}/{name}-{rendition}.{ext}\" }\n"
                              "trigger: { bucket: in }\n");
     cr_expect_eq(tu_runf(NULL, NULL, "cd %s && %s validate -p other.yaml", tmp, tu_pixpipe()), 0);
+}
+
+/* --log-format json: one JSON object per job on stdout, failures included,
+ * with the fields log pipelines need. */
+Test(run, json_log_lines)
+{
+    make("a.jpg", 300, 200);
+    write_text("bad.jpg", "not a jpeg");
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "cd %s && %s run --log-format json a.jpg bad.jpg", tmp,
+                     tu_pixpipe());
+    cr_expect_eq(rc, 1);
+    size_t lines = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] != '{')
+            continue;
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        cr_assert_not_null(o, "not JSON: %s", line);
+        const char *key = json_string_value(json_object_get(o, "key"));
+        const char *status = json_string_value(json_object_get(o, "status"));
+        cr_assert(key && status, "%s", line);
+        if (strcmp(key, "a.jpg") == 0) {
+            cr_expect_str_eq(status, "ok");
+            cr_expect(json_integer_value(json_object_get(o, "bytes_out")) > 0, "%s", line);
+            cr_expect(json_is_object(json_object_get(o, "steps_ms")), "%s", line);
+        } else {
+            cr_expect_str_eq(key, "bad.jpg");
+            cr_expect_str_eq(status, "failed");
+            cr_expect_str_eq(json_string_value(json_object_get(o, "level")), "error");
+            cr_expect(strstr(json_string_value(json_object_get(o, "reason")), "not an image"),
+                      "%s", line);
+        }
+        json_decref(o);
+        lines++;
+    }
+    cr_expect_eq(lines, 2, "%s", err);
+    free(out);
+    free(err);
 }
