@@ -1074,3 +1074,63 @@ Test(lambda, shipped_pipeline)
     free(large), free(thumb), free(want), free(id), free(key), free(pipeline), free(prefix);
     free(tbl), free(file), free(table);
 }
+
+/* Asks the gate to hold the next S3 request whose URL holds match for ms
+ * (the match is unique to this test: tests run side by side). */
+static void lt_gate_delay(const char *match, int ms)
+{
+    const char *gate = getenv("PIXPIPE_TEST_GATE_ADMIN");
+    if (!gate || !*gate)
+        cr_skip_test("PIXPIPE_TEST_GATE_ADMIN is not set");
+    char *url = tu_strf("%s/fault", gate);
+    char *body = tu_strf("{\"service\":\"s3\",\"delay_ms\":%d,\"count\":1,\"match\":\"%s\"}", ms,
+                         match);
+    int status = lt_http("POST", url, body, NULL);
+    cr_assert(status >= 200 && status < 300, "gate fault: HTTP %d", status);
+    free(body), free(url);
+}
+
+/* The deadline reached part way: one record at a time
+ * (PIXPIPE_LAMBDA_CONCURRENCY=1), the first one's download held 2.5 s by
+ * the gate, a 4 s timeout and a 2 s margin.  The first record is finished
+ * and written; the messages of the two never started, and only those, are
+ * named in batchItemFailures. */
+Test(lambda, deadline_reached_part_way_in_sqs_batch)
+{
+    lt_need_servers();
+    lt_pipeline(NULL);
+    lt_upload((const char *const[]){ "p/slow.jpg", "p/next1.jpg", "p/next2.jpg", NULL });
+    char *match = tu_strf("%s/p/slow.jpg", lt_tag);
+    lt_gate_delay(match, 2500);
+    lt_start(1, 0, (const char *const[]){ "PIXPIPE_LAMBDA_CONCURRENCY=1",
+                                          "PIXPIPE_LAMBDA_MARGIN_MS=2000", NULL });
+    json_t *ev = lt_records(lt_sqs_s3("p-slow", lt_s3_event("p/slow.jpg", NULL)),
+                            lt_sqs_s3("p-next1", lt_s3_event("p/next1.jpg", NULL)),
+                            lt_sqs_s3("p-next2", lt_s3_event("p/next2.jpg", NULL)), NULL);
+    char *id = lt_invoke(ev, 4000);
+    lt_expect_response(id, "{\"batchItemFailures\":[{\"itemIdentifier\":\"p-next1\"},"
+                           "{\"itemIdentifier\":\"p-next2\"}]}");
+    lt_expect_clean_exit();
+    char *keys = lt_list_out(), *want_keys = lt_renditions("p/slow");
+    cr_expect_str_eq(keys, want_keys);
+    char *out = lt_output("stdout.txt");
+    cr_expect(strstr(out, "\"ImagesProcessed\":1") && strstr(out, "\"ImagesNotStarted\":2"),
+              "%s", out);
+    free(out), free(keys), free(want_keys), free(id), free(match);
+}
+
+/* A records-at-once setting out of range is refused before anything starts. */
+Test(lambda, concurrency_out_of_range_refused)
+{
+    lt_need_servers();
+    lt_pipeline(NULL);
+    lt_start(1, 0, (const char *const[]){ "PIXPIPE_LAMBDA_CONCURRENCY=65", NULL });
+    int rc = lt_wait(10000);
+    char *err = lt_output("stderr.txt");
+    cr_expect_eq(rc, 2, "exit %d: %s", rc, err);
+    cr_expect(strstr(err, "-j takes a number from 1 to 64"), "%s", err);
+    json_t *st = lt_stats();
+    cr_expect_eq(lt_stat(st, "next_requests"), 0);
+    json_decref(st);
+    free(err);
+}
