@@ -415,14 +415,26 @@ static int th_make(const th_state *st, VipsImage *in, int n, int fh, const th_pl
     int left = 0, top = 0, rc = -1;
 
     if (p->cw != p->sw || p->ch != p->sh) {
+        /* The first frame is scaled once, held in memory (it is small), and
+         * serves both the crop search and the crop itself: a lazy image
+         * would be resampled twice, once for each reader. */
         th_plan whole = { p->sw, p->sh, p->sw, p->sh };
-        if (th_frame(st, in, 0, fh, &whole, 0, 0, &first) ||
-            th_where(st, first, p->cw, p->ch, &left, &top))
+        VipsImage *scaled = NULL;
+        if (th_frame(st, in, 0, fh, &whole, 0, 0, &scaled))
+            goto out;
+        first = vips_image_copy_memory(scaled);
+        g_object_unref(scaled);
+        if (!first || th_where(st, first, p->cw, p->ch, &left, &top))
             goto out;
     }
-    for (int i = 0; i < n; i++)
-        if (th_frame(st, in, i, fh, p, left, top, &frames[i]))
+    for (int i = 0; i < n; i++) {
+        if (i == 0 && first) {
+            if (vips_extract_area(first, &frames[0], left, top, p->cw, p->ch, NULL))
+                goto out;
+        } else if (th_frame(st, in, i, fh, p, left, top, &frames[i])) {
             goto out;
+        }
+    }
     if (n == 1) {
         joined = frames[0];
         frames[0] = NULL;
