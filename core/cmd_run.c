@@ -92,7 +92,11 @@ int pix_cmd_run(int argc, char **argv)
     };
     const char *pipeline_path = NULL;
     const char *event_path = NULL;
-    pix_run_opts opts = { .jobs = 1 };
+    /* One job per core by default: a JPEG decodes on one thread, so images
+     * side by side are what fills the machine (at most 4: memory grows
+     * with each job). */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    pix_run_opts opts = { .jobs = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus };
     pix_registry *reg = NULL;
     pix_pipeline *p = NULL;
     pix_inputs in = { 0 };

@@ -388,7 +388,8 @@ Test(run, colliding_keys_in_one_run_fail_the_later_job)
     make("a.jpg", 400, 300);
     make("a.png", 200, 100);
     char *out = NULL, *err = NULL;
-    int rc = tu_runf(&out, &err, "cd %s && %s run a.jpg a.png a.jpg", tmp, tu_pixpipe());
+    /* -j 1: "first" is then the first named */
+    int rc = tu_runf(&out, &err, "cd %s && %s run -j 1 a.jpg a.png a.jpg", tmp, tu_pixpipe());
     cr_expect_eq(rc, 1);
     /* naming the same file twice is not a collision */
     cr_expect(strstr(out, "2 processed, 1 failed, 0 skipped") != NULL, "%s", out);
