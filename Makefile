@@ -100,6 +100,13 @@ demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/mkimage
 	@sh scripts/demo.sh $(BUILD)
 
+# Benchmarks: pixpipe beside vipsthumbnail and ImageMagick (bench/run.sh);
+# writes docs/performance.md and docs/img/perf.png. About 15 minutes.
+bench: deps
+	@sh bench/deps.sh
+	@$(MAKE) --no-print-directory all $(BUILD)/mkimage
+	@sh bench/run.sh $(BUILD)
+
 $(BUILD)/mkimage: tools/mkimage.c tests/unit/testutil.c tests/unit/testutil.h
 	@mkdir -p $(@D)
 	@echo "  LD      $@"

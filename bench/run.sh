@@ -1,0 +1,105 @@
+#!/bin/sh
+# `make bench`: pixpipe's default pipeline side by side with vipsthumbnail
+# and ImageMagick on the same photos, timed by hyperfine, peak memory from
+# GNU time; then bench/report.py writes docs/performance.md and the plot.
+#
+#   sh bench/run.sh BUILD          BUILD holds pixpipe and mkimage
+#
+# BENCH_QUICK=1 is a smoke run (small sizes, 2 runs) that writes its report
+# to BUILD/bench/performance.md instead of docs/.
+# Everything lands in BUILD/bench: inputs/ (kept between runs), work/
+# (outputs, remade each run) and results/ (hyperfine JSON, RSS figures).
+set -eu
+
+BUILD=$(cd "$1" && pwd)
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+B=$BUILD/bench
+IN=$B/inputs
+W=$B/work
+R=$B/results
+export PIXPIPE="$BUILD/pixpipe"
+WORK="sh $SRC/bench/work.sh"
+QUICK=${BENCH_QUICK:-0}
+
+if [ "$QUICK" = 1 ]; then
+    IN=$B/inputs-quick
+    SIZES="1 6 12" ONE_CPU_SIZES="6" RUNS=2 WARMUP=0 BIG_RUNS=2 LONG_RUN=100
+else
+    SIZES="1 6 12 24 48 96" ONE_CPU_SIZES="6 12" RUNS=5 WARMUP=1 BIG_RUNS=3 LONG_RUN=1000
+fi
+
+sh "$SRC/bench/inputs.sh" "$BUILD" "$IN"
+rm -rf "$W" "$R"
+mkdir -p "$W/pp" "$W/vt" "$W/im" "$R"
+CLEAR="rm -rf $W/pp/out $W/vt/* $W/im/*"
+HF=hyperfine
+
+# hyperfine on the three tools for one size. Each timed command runs under
+# GNU time, which appends the run's peak RSS (KiB) to a file per tool: the
+# peak memory comes from the very runs that are timed.
+# side_by_side TABLE SIZE RUNS
+side_by_side() {
+    t=$1 mp=$2 runs=$3
+    files="$IN/${mp}mp/*.jpg"
+    set --
+    for tool in pixpipe vipsthumbnail imagemagick; do
+        case $tool in
+        pixpipe) d=$W/pp ;; vipsthumbnail) d=$W/vt ;; imagemagick) d=$W/im ;;
+        esac
+        rss=$R/rss-$t-$mp-$tool.txt
+        : > "$rss"
+        set -- "$@" -n "$tool" "/usr/bin/time -a -o $rss -f %M $WORK $tool $d $files"
+    done
+    echo "== $t: ${mp} MP ($(ls "$IN/${mp}mp" | wc -l) images per run)"
+    $HF --style basic --warmup "$WARMUP" --runs "$runs" --prepare "$CLEAR" \
+        --export-json "$R/$t-$mp.json" "$@"
+}
+
+for mp in $SIZES; do
+    runs=$RUNS
+    [ "$mp" = 96 ] && runs=$BIG_RUNS
+    side_by_side main "$mp" "$runs"
+done
+
+# One vCPU, as a Lambda function under 1769 MB: every tool pinned to one
+# core, libvips and ImageMagick told to use one thread, pixpipe one job.
+for mp in $ONE_CPU_SIZES; do
+    (
+        export VIPS_CONCURRENCY=1 MAGICK_THREAD_LIMIT=1 OMP_NUM_THREADS=1 PIXPIPE_ARGS="-j 1"
+        HF="taskset -c 0 hyperfine"
+        side_by_side onecpu "$mp" "$RUNS"
+    )
+done
+
+# -j 2 against -j 1 on the 12 MP set (6 MP in a quick run), in one hyperfine.
+jmp=12
+[ "$QUICK" = 1 ] && jmp=6
+echo "== jobs: -j 1 and -j 2 at ${jmp} MP"
+hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --prepare "rm -rf $W/pp/out" \
+    --export-json "$R/jobs-$jmp.json" \
+    -n "pixpipe -j 1" "PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/${jmp}mp/*.jpg" \
+    -n "pixpipe -j 2" "PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $IN/${jmp}mp/*.jpg"
+
+# Memory over a long run: LONG_RUN links to the 1 MP images, one pixpipe
+# run, VmRSS sampled every 0.2 s with the count of images written so far.
+echo "== memory over $LONG_RUN images"
+L=$B/long
+rm -rf "$L"
+mkdir -p "$L/in" "$L/cwd"
+set -- "$IN"/1mp/*.jpg
+n=$#
+i=0
+while [ "$i" -lt "$LONG_RUN" ]; do
+    eval "src=\${$((i % n + 1))}"
+    ln -s "$src" "$(printf '%s/in/p%04d.jpg' "$L" "$i")"
+    i=$((i + 1))
+done
+python3 "$SRC/bench/rss.py" "$R/long.tsv" "$L/cwd" "$PIXPIPE" run -q "$L/in"
+rm -rf "$L"
+
+out=$SRC/docs/performance.md
+img=$SRC/docs/img/perf.png
+if [ "$QUICK" = 1 ]; then
+    out=$B/performance.md img=$B/perf.png
+fi
+python3 "$SRC/bench/report.py" "$R" "$out" "$img"

@@ -1,0 +1,39 @@
+#!/bin/sh
+# One benchmark run of one tool: what hyperfine times.
+#
+#   sh bench/work.sh pixpipe DIR FILE...       default pipeline, cwd DIR (./out)
+#   sh bench/work.sh vipsthumbnail DIR FILE... both renditions into DIR
+#   sh bench/work.sh imagemagick DIR FILE...   both renditions into DIR
+#
+# PIXPIPE is the binary; PIXPIPE_ARGS adds options (e.g. "-j 1"). Every
+# command is what a user would type; see docs/performance.md.
+set -eu
+tool=$1 dir=$2
+shift 2
+case $tool in
+pixpipe)
+    cd "$dir"
+    # shellcheck disable=SC2086
+    exec "$PIXPIPE" run -q ${PIXPIPE_ARGS:-} "$@"
+    ;;
+vipsthumbnail)
+    vipsthumbnail -s 1600x1600 -o "$dir/%s-large.jpg[Q=82,optimize_coding]" "$@"
+    exec vipsthumbnail -s 256x256 --smartcrop attention \
+        -o "$dir/%s-thumb.jpg[Q=80,optimize_coding]" "$@"
+    ;;
+imagemagick)
+    # The jpeg:size hints let libjpeg decode at a reduced scale, as a user
+    # who knows ImageMagick would ask.
+    for f in "$@"; do
+        n=$(basename "$f" .jpg)
+        /usr/bin/convert -define jpeg:size=3200x3200 "$f" -auto-orient -strip \
+            -resize 1600x1600 -quality 82 "$dir/$n-large.jpg"
+        /usr/bin/convert -define jpeg:size=512x512 "$f" -auto-orient -strip \
+            -thumbnail '256x256^' -gravity center -extent 256x256 -quality 80 "$dir/$n-thumb.jpg"
+    done
+    ;;
+*)
+    echo "work.sh: unknown tool $tool" >&2
+    exit 2
+    ;;
+esac
