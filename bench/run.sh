@@ -33,6 +33,8 @@ rm -rf "$W" "$R"
 mkdir -p "$W/pp" "$W/vt" "$W/im" "$R"
 CLEAR="rm -rf $W/pp/out $W/vt/* $W/im/*"
 HF=hyperfine
+printf 'runs=%s\nwarmup=%s\nbig_runs=%s\nquick=%s\nlong_run=%s\n' \
+    "$RUNS" "$WARMUP" "$BIG_RUNS" "$QUICK" "$LONG_RUN" > "$R/settings.txt"
 
 # hyperfine on the three tools for one size. Each timed command runs under
 # GNU time, which appends the run's peak RSS (KiB) to a file per tool: the
@@ -55,6 +57,12 @@ side_by_side() {
         --export-json "$R/$t-$mp.json" "$@"
 }
 
+# What report.py needs to know of the inputs: size, images per run, pixels.
+for mp in $SIZES; do
+    set -- "$IN/${mp}mp"/*.jpg
+    printf '%s\t%s\t%s\t%s\n' "$mp" "$#" "$(vipsheader -f width "$1")" "$(vipsheader -f height "$1")"
+done > "$R/sets.tsv"
+
 for mp in $SIZES; do
     runs=$RUNS
     [ "$mp" = 96 ] && runs=$BIG_RUNS
@@ -70,6 +78,13 @@ for mp in $ONE_CPU_SIZES; do
         side_by_side onecpu "$mp" "$RUNS"
     )
 done
+
+# Peak memory of one picture of the largest size through the default
+# pipeline, alone (the side-by-side runs above take two at once).
+big=${SIZES##* }
+rm -rf "$W/pp/out"
+(cd "$W/pp" && /usr/bin/time -v -o "$R/single-$big.txt" "$PIXPIPE" run -q "$IN/${big}mp/img00.jpg")
+echo "== one ${big} MP picture: $(grep 'Maximum resident' "$R/single-$big.txt")"
 
 # -j 2 against -j 1 on the 12 MP set (6 MP in a quick run), in one hyperfine.
 jmp=12
