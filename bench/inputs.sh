@@ -67,8 +67,10 @@ done
 if have_corpus; then
     echo "bench: making inputs from the corpus photos:$need"
     [ -f "$OUT/quilt.v" ] || make_quilt
+    echo corpus > "$OUT/source.txt"
 else
     echo "bench: no corpus at $CORPUS; generating photo-like inputs:$need"
+    echo generated > "$OUT/source.txt"
 fi
 
 for set in $need; do

@@ -43,6 +43,9 @@ printf 'runs=%s\nwarmup=%s\nbig_runs=%s\nquick=%s\nlong_run=%s\n' \
 side_by_side() {
     t=$1 mp=$2 runs=$3
     files="$IN/${mp}mp/*.jpg"
+    # ImageMagick's hint: the large rendition's box, within the image.
+    IM_HINT=$(awk -v mp="$mp" '$1 == mp { printf "%dx%d", $3 < 1600 ? $3 : 1600, $4 < 1600 ? $4 : 1600 }' "$R/sets.tsv")
+    export IM_HINT
     set --
     for tool in pixpipe vipsthumbnail imagemagick; do
         case $tool in
@@ -62,6 +65,7 @@ for mp in $SIZES; do
     set -- "$IN/${mp}mp"/*.jpg
     printf '%s\t%s\t%s\t%s\n' "$mp" "$#" "$(vipsheader -f width "$1")" "$(vipsheader -f height "$1")"
 done > "$R/sets.tsv"
+[ -f "$IN/source.txt" ] && cp "$IN/source.txt" "$R/inputs-source.txt"
 
 for mp in $SIZES; do
     runs=$RUNS
