@@ -33,8 +33,8 @@ rm -rf "$W" "$R"
 mkdir -p "$W/pp" "$W/vt" "$W/im" "$R"
 CLEAR="rm -rf $W/pp/out $W/vt/* $W/im/*"
 HF=hyperfine
-printf 'runs=%s\nwarmup=%s\nbig_runs=%s\nquick=%s\nlong_run=%s\n' \
-    "$RUNS" "$WARMUP" "$BIG_RUNS" "$QUICK" "$LONG_RUN" > "$R/settings.txt"
+printf 'runs=%s\nwarmup=%s\nbig_runs=%s\nquick=%s\nlong_run=%s\nload=%s\n' \
+    "$RUNS" "$WARMUP" "$BIG_RUNS" "$QUICK" "$LONG_RUN" "$(cut -d' ' -f1-3 /proc/loadavg)" > "$R/settings.txt"
 
 # hyperfine on the three tools for one size. Each timed command runs under
 # GNU time, which appends the run's peak RSS (KiB) to a file per tool: the
