@@ -6,6 +6,7 @@
 #include "runner.h"
 
 #include <jansson.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <time.h>
@@ -212,6 +213,11 @@ static void run_one(run_ctx *c, const pix_input *it, size_t index)
         res->reason = job->reason ? strdup(job->reason) : NULL;
     }
     pix_job_free(job);
+    /* Each image's pixel buffers are freed in an order glibc's heap cannot
+     * always coalesce; over thousands of images the free holes add up to
+     * a slowly growing RSS.  Handing free pages back after each job keeps
+     * RSS flat, for well under a millisecond. */
+    malloc_trim(0);
 }
 
 static void *worker(void *arg)
