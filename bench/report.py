@@ -294,7 +294,9 @@ def lambda_rows(t1, t2):
         if vcpu <= 1:
             t = t1 / vcpu
         else:
-            t = t1 + (t2 - t1) * min(vcpu - 1, 1)
+            # Never slower than one vCPU: a noisy two-core figure must not
+            # make more memory look slower.
+            t = min(t1, t1 + (t2 - t1) * min(vcpu - 1, 1))
         cost = (t * mb / 1024 * PRICE_GBS + PRICE_REQ) * 1e6
         rows.append((mb, vcpu, t, cost))
     return rows
