@@ -194,6 +194,12 @@ static int sql_create(const pix_host *host, pix_instance *self, const void *conf
     sqlite3_busy_timeout(st->db, (int)cfg->busy_timeout_ms);
     if (sql_exec(st, self, "PRAGMA journal_mode=WAL") != 0)
         goto out;
+    /* The writer only appends and replaces rows by primary key, which
+     * touches a few pages per record; SQLite's default 2 MiB page cache
+     * would instead grow with the database over the first thousands of
+     * images.  256 KiB holds the B-tree's upper levels. */
+    if (sql_exec(st, self, "PRAGMA cache_size=-256") != 0)
+        goto out;
     sql = sqlite3_mprintf("CREATE TABLE IF NOT EXISTS \"%w\" ("
                           "source_bucket TEXT NOT NULL, source_key TEXT NOT NULL, "
                           "pipeline TEXT, status TEXT NOT NULL, error TEXT, format TEXT, "
