@@ -206,14 +206,19 @@ def single_rss(res):
 
 
 def load_jobs(res, sets):
+    """The -j hyperfine run: (MP, {command: {"ips", "cores"}}), where cores
+    is CPU seconds over wall seconds, how much of the machine a run used."""
     for name in os.listdir(res):
         m = re.match(r"jobs-(\d+)\.json$", name)
         if m:
             mp = int(m.group(1))
-            r = {x["command"]: x["median"] for x in json.load(open(os.path.join(res, name)))["results"]}
             n = sets[mp]["n"]
-            return mp, n / r["pixpipe -j 1"], n / r["pixpipe -j 2"]
-    return None, None, None
+            runs = {}
+            for x in json.load(open(os.path.join(res, name)))["results"]:
+                runs[x["command"]] = {"ips": n / x["median"],
+                                      "cores": (x["user"] + x["system"]) / x["mean"]}
+            return mp, runs
+    return None, None
 
 
 def plot(tab, long_rows, png, long_png, total):
@@ -316,7 +321,11 @@ def main():
     total = int(settings.get("long_run", 1000))
     first50, warm50, last50, slope = long_summary(long_rows, total)
     big_mp, big_rss, big_wall = single_rss(res)
-    jmp, j1, j2 = load_jobs(res, sets)
+    jmp, jobs = load_jobs(res, sets)
+    j1 = jobs["pixpipe -j 1"]["ips"] if jobs else None
+    j2 = jobs["pixpipe -j 2"]["ips"] if jobs else None
+    j1t = jobs.get("pixpipe -j 1 (1 thread)") if jobs else None
+    j2t = jobs.get("pixpipe -j 2 (1 thread)") if jobs else None
     os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
     plot(main_t, long_rows, png, long_png, total)
     rel_png = os.path.relpath(png, os.path.dirname(os.path.abspath(out_md)))
@@ -346,8 +355,15 @@ def main():
             + (f"; slope after 100: {slope:+.2f} MiB/100 images" if slope is not None else ""),
             flat,
         ))
+    if j1t and j2t:
+        r = j2t["ips"] / j1t["ips"]
+        targets.append((f"-j 2 ≥ 1.6× -j 1 ({jmp} MP), one libvips thread per image",
+                        f"{r:.2f}× ({j1t['ips']:.2f} → {j2t['ips']:.2f} img/s)", r >= 1.6))
     if j1:
-        targets.append((f"-j 2 ≥ 1.6× -j 1 ({jmp} MP)", f"{j2 / j1:.2f}× ({j1:.2f} → {j2:.2f} img/s)", j2 / j1 >= 1.6))
+        c1 = jobs["pixpipe -j 1"]["cores"]
+        targets.append((f"-j 2 ≥ 1.6× -j 1 ({jmp} MP), libvips' default threads",
+                        f"{j2 / j1:.2f}×; -j 1 already keeps {c1:.2f} of 2 cores busy, "
+                        f"so -j 2 can add at most {2 / c1:.2f}×", j2 / j1 >= 1.6))
     if one_t:
         targets.append(("the table with VIPS_CONCURRENCY=1 (one vCPU)", "below: " + ", ".join(f"{mp} MP" for mp in one_t), True))
 
@@ -400,10 +416,23 @@ def main():
 
     if j1:
         w("## -j 2 against -j 1\n")
-        w(f"The {jmp} MP set ({sets[jmp]['n']} images), default pipeline, same hyperfine run: "
-          f"-j 1 {j1:.2f} img/s, -j 2 {j2:.2f} img/s: **{j2 / j1:.2f}×**. "
-          "With -j 1 libvips already spreads one image over both cores where it can, "
-          "so the ratio measures what running images side by side adds.\n")
+        w(f"The {jmp} MP set ({sets[jmp]['n']} images), default pipeline, all four in one hyperfine "
+          "run. Cores busy is CPU seconds over wall seconds.\n")
+        w("| libvips threads | -j 1 img/s | cores busy | -j 2 img/s | cores busy | -j 2 ÷ -j 1 |")
+        w("|---|---:|---:|---:|---:|---:|")
+        for label, a, b in (("default (one per core)", "pixpipe -j 1", "pixpipe -j 2"),
+                            ("one per image (VIPS_CONCURRENCY=1)", "pixpipe -j 1 (1 thread)",
+                             "pixpipe -j 2 (1 thread)")):
+            if a in jobs and b in jobs:
+                ja, jb = jobs[a], jobs[b]
+                w(f"| {label} | {ja['ips']:.2f} | {ja['cores']:.2f} | {jb['ips']:.2f} | "
+                  f"{jb['cores']:.2f} | **{jb['ips'] / ja['ips']:.2f}×** |")
+        w("")
+        w("With one libvips thread per image, two jobs side by side use both cores and the "
+          "ratio measures pixpipe's own parallelism. With libvips' default threads, -j 1 is "
+          "not one core's worth: libvips spreads the resampling and the encode of one image "
+          "over both cores, and only the JPEG decode stays serial. -j 2 can only add the "
+          "cores -j 1 leaves idle, so its gain there is bounded by 2 ÷ (cores busy at -j 1).\n")
 
     w("## Growth with megapixels\n")
     w(f"![time and peak RSS against megapixels]({rel_png})\n")

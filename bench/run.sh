@@ -90,14 +90,19 @@ rm -rf "$W/pp/out"
 (cd "$W/pp" && /usr/bin/time -v -o "$R/single-$big.txt" "$PIXPIPE" run -q "$IN/${big}mp/img00.jpg")
 echo "== one ${big} MP picture: $(grep 'Maximum resident' "$R/single-$big.txt")"
 
-# -j 2 against -j 1 on the 12 MP set (6 MP in a quick run), in one hyperfine.
+# -j 2 against -j 1 on the 12 MP set (6 MP in a quick run), in one
+# hyperfine: with libvips' own threads (its default: one per core), and with
+# one libvips thread per image, where only pixpipe's jobs run side by side.
 jmp=12
 [ "$QUICK" = 1 ] && jmp=6
 echo "== jobs: -j 1 and -j 2 at ${jmp} MP"
+jset="$IN/${jmp}mp/*.jpg"
 hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --prepare "rm -rf $W/pp/out" \
     --export-json "$R/jobs-$jmp.json" \
-    -n "pixpipe -j 1" "PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/${jmp}mp/*.jpg" \
-    -n "pixpipe -j 2" "PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $IN/${jmp}mp/*.jpg"
+    -n "pixpipe -j 1" "PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset" \
+    -n "pixpipe -j 2" "PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset" \
+    -n "pixpipe -j 1 (1 thread)" "VIPS_CONCURRENCY=1 PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset" \
+    -n "pixpipe -j 2 (1 thread)" "VIPS_CONCURRENCY=1 PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset"
 
 # Memory over a long run: LONG_RUN links to the 1 MP images, one pixpipe
 # run, VmRSS sampled every 0.2 s with the count of images written so far.
