@@ -454,16 +454,16 @@ struct pix_host {
      * when code is not NULL.  Returns -1, for `return host->aws_fail(...)`. */
     int (*aws_fail)(pix_job *job, const struct pix_aws_request *req,
                     const struct pix_aws_response *resp, char *code, size_t code_size);
+    /* Writes resp's user metadata (x-amz-meta-* headers) into buf as
+     * "name: value" lines, names without the prefix, for
+     * pix_object_info.user_meta. */
+    void (*aws_response_meta)(const struct pix_aws_response *resp, char *buf, size_t size);
     /* Resolves the endpoint and region an AWS plugin uses: its own option
      * when set, else AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL, else
      * https://SERVICE.REGION.amazonaws.com; region from the option, else
      * AWS_REGION / AWS_DEFAULT_REGION, else us-east-1.  Writes into the
      * buffers.  Returns 0, or -1 with *why set when the endpoint is not an
      * http(s) URL. */
-    /* Writes resp's user metadata (x-amz-meta-* headers) into buf as
-     * "name: value" lines, names without the prefix, for
-     * pix_object_info.user_meta. */
-    void (*aws_response_meta)(const struct pix_aws_response *resp, char *buf, size_t size);
     int (*aws_endpoint)(const char *service, const char *option_endpoint,
                         const char *option_region, char *endpoint, size_t endpoint_size,
                         char *region, size_t region_size, const char **why);
@@ -471,7 +471,35 @@ struct pix_host {
     /* Appended fields go here, behind a PIX_ABI_MINOR bump. */
 };
 
-/* Declares the entry point returning `descriptor` (a static pix_plugin). */
+/* ------------------------------------------------ declaring a plugin */
+
+/* The short way, one macro per kind: declares the plugin's static
+ * descriptor with the ABI version filled in and exports its entry point.
+ * NAME must equal the file name without ".so".  The rest are designated
+ * initialisers of pix_plugin: the ops of the kind (at least the required
+ * ones), and .options, .config_size, .create, .destroy, .check, .flags as
+ * needed.  Use one per shared object, at file scope:
+ *
+ *     PIX_STAGE_PLUGIN("grayscale", "1.0.0", "Converts the image to grey",
+ *                      .ops.stage.process = gray_process);
+ */
+#define PIX_STAGE_PLUGIN(NAME, VERSION, SUMMARY, ...)                          \
+    PIX_DEFINE_PLUGIN(PIX_KIND_STAGE, NAME, VERSION, SUMMARY, __VA_ARGS__)
+#define PIX_STORAGE_PLUGIN(NAME, VERSION, SUMMARY, ...)                        \
+    PIX_DEFINE_PLUGIN(PIX_KIND_STORAGE, NAME, VERSION, SUMMARY, __VA_ARGS__)
+#define PIX_METADATA_PLUGIN(NAME, VERSION, SUMMARY, ...)                       \
+    PIX_DEFINE_PLUGIN(PIX_KIND_METADATA, NAME, VERSION, SUMMARY, __VA_ARGS__)
+
+/* What the three above expand to; KIND is a pix_kind. */
+#define PIX_DEFINE_PLUGIN(KIND, NAME, VERSION, SUMMARY, ...)                   \
+    static const pix_plugin pix_plugin_descriptor_ = {                         \
+        PIX_PLUGIN_HEADER, .kind = (KIND), .name = (NAME),                     \
+        .version = (VERSION), .summary = (SUMMARY), __VA_ARGS__                \
+    };                                                                         \
+    PIX_PLUGIN_EXPORT(pix_plugin_descriptor_)
+
+/* The long way: declares the entry point returning `descriptor`, a static
+ * pix_plugin the plugin wrote itself (starting with PIX_PLUGIN_HEADER). */
 #define PIX_PLUGIN_EXPORT(descriptor)                                          \
     PIX_EXPORT const pix_plugin *pix_plugin_entry(void);                      \
     PIX_EXPORT const pix_plugin *pix_plugin_entry(void) { return &(descriptor); }
