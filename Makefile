@@ -4,7 +4,8 @@
 #   make SAN=1           the same with AddressSanitizer + UBSan, in build-san/
 #   make test [SAN=1]    the whole test suite
 #   make demo            the default pipeline on generated sample images
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   also the plugin SDK (headers, pixpipe.pc)
+#   make new-plugin NAME=x KIND=stage|storage|metadata [DIR=...]
 
 PREFIX  ?= /usr/local
 CC      ?= cc
@@ -22,6 +23,11 @@ BUILD   ?= build
 SANFLAGS :=
 OPT     := -O2
 endif
+
+# Versions, read from the sources so they are written down once.
+VERSION   := $(shell sed -n 's/^\#define PIX_VERSION "\(.*\)"/\1/p' core/commands.h)
+ABI_MAJOR := $(shell sed -n 's/^\#define PIX_ABI_MAJOR \([0-9]*\)/\1/p' include/pixpipe/pixpipe.h)
+ABI_MINOR := $(shell sed -n 's/^\#define PIX_ABI_MINOR \([0-9]*\)/\1/p' include/pixpipe/pixpipe.h)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -41,7 +47,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_PLUGIN_SRC := $(wildcard tests/plugins/*.c)
 TEST_PLUGIN_SO := $(TEST_PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/test-plugins/%.so)
 
-.PHONY: all demo test deps bench install clean memcheck docs
+.PHONY: all demo test deps bench install clean memcheck docs new-plugin
 all: $(BUILD)/pixpipe $(PLUGIN_SO)
 
 $(BUILD)/libpixcore.a: $(CORE_OBJ)
@@ -121,6 +127,18 @@ install: all
 	install -m 644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines/
 	install -d $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines/assets
 	install -m 644 pipelines/assets/* $(DESTDIR)$(PREFIX)/share/pixpipe/pipelines/assets/
+	@# The plugin SDK: pixpipe.pc for pkg-config, and the scaffolder.
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/pixpipe/new-plugin
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@ABI_MAJOR@|$(ABI_MAJOR)|' -e 's|@ABI_MINOR@|$(ABI_MINOR)|' \
+	  scripts/pixpipe.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/pixpipe.pc
+	install -m 755 scripts/new-plugin.sh $(DESTDIR)$(PREFIX)/bin/pixpipe-new-plugin
+	install -m 644 scripts/new-plugin/* $(DESTDIR)$(PREFIX)/share/pixpipe/new-plugin/
+
+# A plugin folder from the templates, built against the installed SDK:
+#   make new-plugin NAME=blur KIND=stage [DIR=../blur]
+new-plugin:
+	@sh scripts/new-plugin.sh '$(NAME)' '$(KIND)' '$(or $(DIR),$(NAME))'
 
 clean:
 	rm -rf build build-san out demo
