@@ -283,34 +283,29 @@ Test(sdk, scaffolded_plugins_build_load_and_run, .timeout = 180)
     sdk_free(&s);
 }
 
+/* `make new-plugin` into dir/x; returns its exit status, *err its stderr. */
+static int make_new_plugin(const char *dir, const char *name, const char *kind, char **err)
+{
+    return tu_runf(NULL, err, "make -s -C '%s' new-plugin NAME=%s KIND=%s DIR='%s/x'",
+                   tu_src(), name, kind, dir);
+}
+
 Test(sdk, make_new_plugin_refuses_bad_names_and_existing_folders)
 {
-    char *dir = tu_tmpdir(), *out = NULL, *err = NULL;
-    int rc = tu_runf(&out, &err, "make -s -C '%s' new-plugin NAME=Bad_Name KIND=stage DIR='%s/x'",
-                     tu_src(), dir);
-    cr_expect_neq(rc, 0);
+    char *dir = tu_tmpdir(), *err = NULL;
+    cr_expect_neq(make_new_plugin(dir, "Bad_Name", "stage", &err), 0);
     cr_expect(err && strstr(err, "plugin name 'Bad_Name'"), "%s", err);
-    free(out);
     free(err);
-    rc = tu_runf(&out, &err, "make -s -C '%s' new-plugin NAME=ok KIND=filter DIR='%s/x'",
-                 tu_src(), dir);
-    cr_expect_neq(rc, 0);
+    cr_expect_neq(make_new_plugin(dir, "ok", "filter", &err), 0);
     cr_expect(err && strstr(err, "kind 'filter': must be stage, storage or metadata"), "%s", err);
-    free(out);
     free(err);
-    rc = tu_runf(&out, &err, "make -s -C '%s' new-plugin NAME=ok KIND=stage DIR='%s/x'",
-                 tu_src(), dir);
-    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect_eq(make_new_plugin(dir, "ok", "stage", &err), 0, "%s", err);
     char *c = tu_strf("%s/x/ok.c", dir);
     cr_expect(tu_exists(c), "no source scaffolded");
     free(c);
-    free(out);
     free(err);
-    rc = tu_runf(&out, &err, "make -s -C '%s' new-plugin NAME=ok KIND=stage DIR='%s/x'",
-                 tu_src(), dir);
-    cr_expect_neq(rc, 0, "an existing folder was overwritten");
+    cr_expect_neq(make_new_plugin(dir, "ok", "stage", &err), 0, "an existing folder was overwritten");
     cr_expect(err && strstr(err, "already exists"), "%s", err);
-    free(out);
     free(err);
     tu_rmrf(dir);
     free(dir);
