@@ -84,12 +84,16 @@ int pix_cmd_plugins(int argc, char **argv)
         fputs("pixpipe: out of memory\n", stderr);
         return 2;
     }
-    bool markdown = argc > 2 && strcmp(argv[1], "--markdown") == 0;
+    bool markdown = argc > 1 && strcmp(argv[1], "--markdown") == 0;
     if (markdown) {
         argv++;
         argc--;
     }
-    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+    if (markdown && argc < 2) {
+        fputs("pixpipe: plugins --markdown needs a plugin NAME "
+              "(usage: pixpipe plugins [[--markdown] NAME])\n", stderr);
+        status = 2;
+    } else if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         puts("usage: pixpipe plugins [[--markdown] NAME]");
     } else if (argc > 1) {
         /* short names as in a pipeline file: fs, sqlite, ... */

@@ -46,21 +46,28 @@ int pix_err_prefix(pix_err *err, const char *fmt, ...)
 
 #include <vips/vips.h>
 
-char *pix_vips_error(char *buf, size_t size)
+char *pix_one_line(const char *src, char *buf, size_t size)
 {
-    const char *src = vips_error_buffer();
     size_t n = 0;
 
     for (; *src && n + 3 < size; src++) {
-        if (*src == '\n') {
-            if (src[1])
+        if (*src == '\n' || *src == '\r') {
+            if (src[1] && src[1] != '\n' && src[1] != '\r')
                 buf[n++] = ';', buf[n++] = ' ';
         } else {
             buf[n++] = *src;
         }
     }
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == ';'))
+        n--;
     buf[n] = '\0';
-    if (n == 0)
+    return buf;
+}
+
+char *pix_vips_error(char *buf, size_t size)
+{
+    pix_one_line(vips_error_buffer(), buf, size);
+    if (!buf[0])
         snprintf(buf, size, "unknown libvips error");
     vips_error_clear();
     return buf;

@@ -18,6 +18,12 @@ int pix_err_prefix(pix_err *err, const char *fmt, ...) PIX_PRINTF(2, 3);
 
 
 
+/* src as one line, copied into buf (truncated to fit): line breaks inside
+ * become "; ", trailing ones and trailing blanks are dropped.  Plugins'
+ * messages go through it, so a libvips error buffer passed with "%s" (which
+ * ends with a newline) does not break the log line.  Returns buf. */
+char *pix_one_line(const char *src, char *buf, size_t size);
+
 /* libvips' error buffer as one line (newlines become "; ", the trailing one
  * dropped), copied into buf; the buffer is then cleared.  Returns buf. */
 char *pix_vips_error(char *buf, size_t size);

@@ -6,6 +6,7 @@
 #include "aws.h"
 #include "aws_creds.h"
 #include "encode.h"
+#include "err.h"
 #include "job.h"
 #include "keys.h"
 #include "log.h"
@@ -25,12 +26,13 @@ static void host_error(pix_instance *self, const char *fmt, ...) PIX_PRINTF(2, 3
 static void host_error(pix_instance *self, const char *fmt, ...)
 {
     va_list ap;
+    char raw[2048], msg[2048];
     if (!self || self->error)
         return;
     va_start(ap, fmt);
-    if (vasprintf(&self->error, fmt, ap) < 0)
-        self->error = NULL;
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    self->error = strdup(pix_one_line(raw, msg, sizeof msg));
 }
 
 static const char *actor_name(const pix_job *job)
@@ -51,15 +53,15 @@ static void host_job_skip(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
 static void host_job_skip(pix_job *job, const char *fmt, ...)
 {
     va_list ap;
-    char *reason = NULL;
+    char raw[2048], msg[2048];
     if (job->status != PIX_JOB_OK)
         return;
     va_start(ap, fmt);
-    if (vasprintf(&reason, fmt, ap) < 0)
-        reason = NULL;
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    pix_one_line(raw, msg, sizeof msg);
     free(job->reason);
-    job->reason = reason ? reason : strdup("skipped");
+    job->reason = strdup(msg[0] ? msg : "skipped");
     job->status = PIX_JOB_SKIPPED;
 }
 
@@ -67,11 +69,11 @@ static void host_job_note(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
 static void host_job_note(pix_job *job, const char *fmt, ...)
 {
     va_list ap;
-    char note[1024];
+    char raw[1024], note[1024];
     va_start(ap, fmt);
-    vsnprintf(note, sizeof note, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    pix_rec_append_str(job->record, "notes", note);
+    pix_rec_append_str(job->record, "notes", pix_one_line(raw, note, sizeof note));
 }
 
 static const pix_source *host_job_source(const pix_job *job) { return &job->src; }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "err.h"
 #include "decode.h"
 #include "encode.h"
 #include "keys.h"
@@ -85,10 +86,11 @@ void pix_job_free(pix_job *job)
 
 void pix_job_failv(pix_job *job, const char *who, const char *fmt, va_list ap)
 {
-    char msg[2048];
+    char raw[2048], msg[2048];
     if (job->status == PIX_JOB_FAILED)
         return; /* the first error is the one that explains the failure */
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    pix_one_line(raw, msg, sizeof msg);
     free(job->reason);
     job->reason = NULL;
     if (asprintf(&job->reason, "%s%s%s", who ? who : "", who ? ": " : "", msg) < 0)

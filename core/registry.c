@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ typedef struct entry {
     char *name;
     char *path;
     void *dl;
-    const pix_plugin *plugin;
+    pix_plugin *plugin; /* our copy of its descriptor (copy_descriptor) */
     char *refusal;   /* why it was refused; NULL when fine or not tried */
     int tried;
 } entry;
@@ -179,6 +180,7 @@ void pix_registry_free(pix_registry *reg)
          * under valgrind, so leak reports can name their frames. */
         if (e->dl && !getenv("PIXPIPE_KEEP_PLUGINS"))
             dlclose(e->dl);
+        free(e->plugin);
         free(e->name);
         free(e->path);
         free(e->refusal);
@@ -200,11 +202,20 @@ static int refuse(entry *e, const char *fmt, ...)
     return -1;
 }
 
-/* Checks what the descriptor promises before anything of it is used. */
-static int check_descriptor(entry *e, const pix_plugin *p)
-{
-    pix_err err;
+/* Where each minor of this major ends pix_plugin: the end of the last
+ * field it defines.  A descriptor built for an older minor is shorter than
+ * this host's, and the fields it lacks read as zero (see copy_descriptor).
+ * A minor bump that appends to pix_plugin appends a row here. */
+static const size_t plugin_size_by_minor[] = {
+    offsetof(pix_plugin, flags) + sizeof(unsigned), /* 1.0 */
+};
+_Static_assert(sizeof plugin_size_by_minor / sizeof *plugin_size_by_minor == PIX_ABI_MINOR + 1,
+               "plugin_size_by_minor needs one row per minor");
 
+/* Checks the version fields, the only ones every descriptor has, before
+ * anything else of it is read. */
+static int check_version(entry *e, const pix_plugin *p)
+{
     if (p->abi_major != PIX_ABI_MAJOR)
         return refuse(e, "built for plugin ABI %u.%u, this pixpipe speaks %d.%d (another major)",
                       p->abi_major, p->abi_minor, PIX_ABI_MAJOR, PIX_ABI_MINOR);
@@ -212,9 +223,28 @@ static int check_descriptor(entry *e, const pix_plugin *p)
         return refuse(e, "built for plugin ABI %u.%u, newer than this pixpipe's %d.%d; "
                       "upgrade pixpipe or rebuild the plugin", p->abi_major, p->abi_minor,
                       PIX_ABI_MAJOR, PIX_ABI_MINOR);
-    if (p->struct_size < sizeof(pix_plugin))
-        return refuse(e, "descriptor is %zu bytes, ABI %d.%d needs %zu", p->struct_size,
-                      PIX_ABI_MAJOR, (int)p->abi_minor, sizeof(pix_plugin));
+    if (p->struct_size < plugin_size_by_minor[p->abi_minor])
+        return refuse(e, "descriptor is %zu bytes, ABI %u.%u needs at least %zu", p->struct_size,
+                      p->abi_major, p->abi_minor, plugin_size_by_minor[p->abi_minor]);
+    return 0;
+}
+
+/* This host's view of a descriptor of any accepted size: the plugin's bytes
+ * up to its struct_size, zeros after.  Caller frees; NULL when out of
+ * memory. */
+static pix_plugin *copy_descriptor(const pix_plugin *p)
+{
+    pix_plugin *copy = calloc(1, sizeof *copy);
+    if (copy)
+        memcpy(copy, p, p->struct_size < sizeof *copy ? p->struct_size : sizeof *copy);
+    return copy;
+}
+
+/* Checks what the descriptor promises before anything of it is used. */
+static int check_descriptor(entry *e, const pix_plugin *p)
+{
+    pix_err err;
+
     if (!p->name || !*p->name)
         return refuse(e, "descriptor has no name");
     if (strcmp(p->name, e->name) != 0)
@@ -268,9 +298,18 @@ static void load(entry *e)
         refuse(e, "%s() returned NULL", PIX_PLUGIN_ENTRY_SYMBOL);
         goto fail;
     }
-    if (check_descriptor(e, p) < 0)
+    if (check_version(e, p) < 0)
         goto fail;
-    e->plugin = p;
+    pix_plugin *copy = copy_descriptor(p);
+    if (!copy) {
+        refuse(e, "out of memory");
+        goto fail;
+    }
+    if (check_descriptor(e, copy) < 0) {
+        free(copy);
+        goto fail;
+    }
+    e->plugin = copy;
     return;
 fail:
     dlclose(e->dl);

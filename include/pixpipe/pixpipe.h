@@ -13,10 +13,19 @@
  * Compatibility policy:
  *   - PIX_ABI_MAJOR changes when an existing field or callback changes
  *     meaning or position.  The host refuses a plugin of another major.
- *   - PIX_ABI_MINOR grows when fields are appended to pix_plugin, pix_host or
- *     an ops struct.  The host refuses a plugin built for a newer minor (it
- *     could rely on host functions this host lacks).  A plugin reads host
- *     fields added after its own minor only after checking host->abi_minor.
+ *   - PIX_ABI_MINOR grows when fields are appended at the end of pix_plugin
+ *     or pix_host, or an enum or flag gains a value.  The ops structs sit
+ *     inside a union in the middle of pix_plugin and never grow within a
+ *     major: a new callback for a kind is appended to pix_plugin itself.
+ *   - The host refuses a plugin built for a newer minor (it could rely on
+ *     host functions this host lacks).  It accepts one built for an older
+ *     minor, whose shorter descriptor (struct_size) it reads with the fields
+ *     added since as zero, so plugins keep working across host upgrades
+ *     within a major.
+ *   - host->abi_minor lets a plugin that declares an older minor than its
+ *     headers (to load on older hosts) use newer host functions when they
+ *     are there: read a host field added after the declared minor only
+ *     after checking host->abi_minor.
  *
  * Ownership rules, everywhere in this file:
  *   - "borrowed": the callee may read it only for the duration of the call
@@ -27,8 +36,8 @@
  *     the call fails.
  *
  * Threading: create() and destroy() run on the main thread.  A stage's
- * process() and finish(), a storage's get()/put() and a metadata backend's
- * put() may run concurrently on several jobs (pixpipe run -j N, Lambda
+ * min_scale(), process() and finish(), a storage's get()/put()/head() and a
+ * metadata backend's put() may run concurrently on several jobs (pixpipe run -j N, Lambda
  * records) with the same state pointer: treat the state as read-only after
  * create(), or guard it with a lock.  A given job is only ever touched by one
  * thread at a time.
@@ -267,7 +276,8 @@ typedef struct pix_stage_ops {
 typedef struct pix_storage_ops {
     /* Required.  Reads bucket/key into out (see pix_bytes), refusing objects
      * larger than max_bytes (0: no limit) before reading them whole.  Fills
-     * info.  Returns 0, or -1 after host->job_error() naming the object. */
+     * info.  Returns 0, or -1 after host->job_error() naming the object.
+     * The host frees out->data whether get() succeeds or fails. */
     int (*get)(void *state, pix_job *job, const char *bucket, const char *key,
                uint64_t max_bytes, pix_bytes *out, pix_object_info *info);
     /* Required.  Writes len bytes at bucket/key, all or nothing: a reader
@@ -425,9 +435,10 @@ struct pix_host {
      * with free(). */
     char *(*rec_to_json)(const pix_record *rec);
 
-    /* Checks an object key for storage on a file system: refuses "" , an
-     * absolute path, a ".." segment, control characters.  Returns 0, or -1
-     * with *why set to a static explanation. */
+    /* Checks an object key for storage on a file system: refuses "", an
+     * absolute path, control characters, a "." or ".." segment, an empty
+     * segment ("a//b") and a trailing '/'.  Returns 0, or -1 with *why set
+     * to a static explanation. */
     int (*key_check)(const char *key, const char **why);
 
     /* ---- AWS: one signed, retrying HTTP client shared by every plugin.

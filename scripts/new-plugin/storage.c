@@ -95,6 +95,8 @@ static int @SYM@_get(void *state, pix_job *job, const char *bucket, const char *
     out->len = len;
     data = NULL;
     info->size = len;
+    /* Fill info->etag and info->content_type too when your store has them:
+     * they go into the metadata record ("" means unknown). */
     rc = 0;
 out:
     if (fd >= 0)

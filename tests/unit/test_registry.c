@@ -1,5 +1,6 @@
 /* The plugin loader: what it accepts and each refusal, with its message. */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,24 @@ Test(registry, refuses_other_abi_major)
 Test(registry, refuses_newer_abi_minor)
 {
     expect_refusal("abiminor", "built for plugin ABI 1.1, newer than this pixpipe's 1.0");
+}
+
+Test(registry, refuses_a_descriptor_shorter_than_its_minor)
+{
+    char *need = tu_strf("ABI 1.0 needs at least %zu", offsetof(pix_plugin, flags) + sizeof(unsigned));
+    expect_refusal("shortdesc", need);
+    free(need);
+}
+
+Test(registry, accepts_a_descriptor_that_ends_at_its_last_field)
+{
+    pix_registry *reg = test_registry();
+    pix_err err = { { 0 } };
+    const pix_plugin *p = pix_registry_get(reg, "exactdesc", &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_expect_eq(p->flags, PIX_PLUGIN_SCALE_NEUTRAL);
+    cr_expect_str_eq(p->name, "exactdesc");
+    pix_registry_free(reg);
 }
 
 Test(registry, refuses_name_that_differs_from_file)
@@ -146,5 +165,15 @@ Test(registry, plugins_name_documents_every_option)
     rc = tu_runf(NULL, &err, "%s plugins nosuch", tu_pixpipe());
     cr_expect_eq(rc, 2);
     cr_expect(strstr(err, "unknown plugin 'nosuch'") != NULL, "%s", err);
+    free(err);
+}
+
+Test(registry, plugins_markdown_without_a_name_says_what_is_missing)
+{
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "'%s' plugins --markdown", tu_pixpipe());
+    cr_expect_eq(rc, 2);
+    cr_expect(err && strstr(err, "plugins --markdown needs a plugin NAME"), "%s", err);
+    free(out);
     free(err);
 }

@@ -198,6 +198,87 @@ Test(sdk, a_plugin_built_for_a_newer_minor_abi_is_refused, .timeout = 120)
     sdk_free(&s);
 }
 
+/* Writes the C block that follows "<!-- test_sdk builds this block as
+ * FILE -->" in docs/plugins.md to work/NAME/FILE and builds NAME.so from
+ * it with the line the guide gives. */
+static void build_doc_block(const sdk *s, const char *name, const char *file)
+{
+    char *doc = tu_strf("%s/docs/plugins.md", tu_src());
+    char *text = tu_read_file(doc, NULL);
+    cr_assert_not_null(text, "cannot read %s", doc);
+    char *marker = tu_strf("<!-- test_sdk builds this block as %s -->", file);
+    char *at = strstr(text, marker);
+    cr_assert_not_null(at, "docs/plugins.md has no block marked %s", file);
+    char *start = strstr(at, "```c\n");
+    cr_assert_not_null(start);
+    start += 5;
+    char *end = strstr(start, "```");
+    cr_assert_not_null(end);
+    char *dir = tu_strf("%s/%s", s->work, name), *path = tu_strf("%s/%s", dir, file);
+    cr_assert_eq(tu_runf(NULL, NULL, "mkdir -p '%s'", dir), 0);
+    cr_assert_eq(tu_write_file(path, start, (size_t)(end - start)), 0);
+    char *out = NULL, *err = NULL;
+    /* pkg-config runs inside the SDK's environment, hence sh -c. */
+    int rc = tu_runf(&out, &err, "%s sh -c 'cc -shared -fPIC -std=c11 -Wall -Wextra -Werror "
+                                 "$(pkg-config --cflags pixpipe) %s/%s -o %s/%s.so "
+                                 "$(pkg-config --libs pixpipe)'",
+                     s->env, name, file, name, name);
+    cr_assert_eq(rc, 0, "the guide's %s does not build:\n%s\n%s", file, out, err);
+    free(out);
+    free(err);
+    free(path);
+    free(dir);
+    free(marker);
+    free(text);
+    free(doc);
+}
+
+/* The value of band 0 at (x, y). */
+static double pixel(const char *path, int x, int y)
+{
+    VipsImage *im = vips_image_new_from_file(path, NULL);
+    double *v = NULL;
+    int n = 0;
+    cr_assert_not_null(im, "cannot open %s: %s", path, vips_error_buffer());
+    cr_assert_eq(vips_getpoint(im, &v, &n, x, y, NULL), 0, "%s", vips_error_buffer());
+    double r = v[0];
+    g_free(v);
+    g_object_unref(im);
+    return r;
+}
+
+Test(sdk, the_stages_in_the_guide_build_and_do_what_it_says, .timeout = 120)
+{
+    sdk s;
+    sdk_install(&s);
+    build_doc_block(&s, "mirror", "mirror.c");
+    build_doc_block(&s, "invert", "invert.c");
+    char *src = tu_strf("%s/photo.png", s.work);
+    cr_assert_eq(tu_make_image(src, 320, 200), 0);
+    const char *text = "name: guide\n"
+                       "destination: { root: ./out, key: \"{name}-{rendition}.{ext}\" }\n"
+                       "output: { rendition: main, format: png }\n"
+                       "stages:\n  - mirror\n  - invert: { amount: 1 }\n";
+    char *yaml = tu_strf("%s/g.yaml", s.work);
+    cr_assert_eq(tu_write_file(yaml, text, strlen(text)), 0);
+    char *out = NULL, *err = NULL;
+    int rc = tu_runf(&out, &err, "%s PIXPIPE_PLUGIN_PATH=mirror:invert pixpipe run -p g.yaml photo.png",
+                     s.env);
+    cr_assert_eq(rc, 0, "%s\n%s", out, err);
+    char *res = tu_strf("%s/out/photo-main.png", s.work);
+    /* mirrored then inverted: (x, y) of the result is 255 - (w-1-x, y) of the source */
+    const int xs[] = { 0, 17, 160, 319 };
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++)
+        cr_expect_float_eq(pixel(res, xs[i], 50), 255.0 - pixel(src, 319 - xs[i], 50), 0.5,
+                           "pixel %d", xs[i]);
+    free(res);
+    free(out);
+    free(err);
+    free(yaml);
+    free(src);
+    sdk_free(&s);
+}
+
 /* Scaffolds KIND as NAME with the installed pixpipe-new-plugin and builds it. */
 static void scaffold(const sdk *s, const char *name, const char *kind)
 {
