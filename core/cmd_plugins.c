@@ -1,6 +1,8 @@
 /* pixpipe plugins [NAME] */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -35,11 +37,17 @@ static void list_all(pix_registry *reg)
         printf("(no plugins found; search path: %s)\n", pix_registry_path(reg));
 }
 
-static void show_one(const pix_plugin *pl)
+static void show_one(const pix_registry *reg, const pix_plugin *pl)
 {
     char desc[512];
-    printf("%s %s (%s plugin, ABI %u.%u)\n%s\n", pl->name, pl->version, kind_name(pl->kind),
-           pl->abi_major, pl->abi_minor, pl->summary);
+    const char *file = pix_registry_file_of(reg, pl);
+    char abs[PATH_MAX];
+    if (file && realpath(file, abs))
+        file = abs; /* PIXPIPE_PLUGIN_PATH may hold relative folders */
+    /* With several folders on the search path, which file was loaded is the
+     * first thing to know when a plugin does not behave as built. */
+    printf("%s %s (%s plugin, ABI %u.%u)\n%s\nFile: %s\n", pl->name, pl->version,
+           kind_name(pl->kind), pl->abi_major, pl->abi_minor, pl->summary, file ? file : "?");
     if (pl->kind == PIX_KIND_STAGE && pl->ops.stage.finish)
         printf("Runs a finish step after the renditions are stored, for every job.\n");
     if (!pl->options || !pl->options[0].name) {
@@ -109,7 +117,7 @@ int pix_cmd_plugins(int argc, char **argv)
             if (markdown)
                 show_markdown(pl);
             else
-                show_one(pl);
+                show_one(reg, pl);
         } else {
             fprintf(stderr, "pixpipe: %s\n", err.msg);
             status = 2;

@@ -357,6 +357,14 @@ void pix_registry_at(const pix_registry *reg, size_t i, const char **name, const
     if (refusal) *refusal = e->refusal;
 }
 
+const char *pix_registry_file_of(const pix_registry *reg, const pix_plugin *pl)
+{
+    for (size_t i = 0; pl && i < reg->n; i++)
+        if (reg->items[i].plugin == pl)
+            return reg->items[i].path;
+    return NULL;
+}
+
 const char *pix_registry_names(pix_registry *reg)
 {
     size_t len = 8;

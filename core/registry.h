@@ -30,6 +30,9 @@ size_t pix_registry_load_all(pix_registry *reg);
  * descriptor or NULL with *refusal set.  Everything is borrowed. */
 void pix_registry_at(const pix_registry *reg, size_t i, const char **name, const char **path,
                      const pix_plugin **plugin, const char **refusal);
+/* The file a loaded descriptor came from, or NULL when pl is not one of
+ * this registry's.  Borrowed. */
+const char *pix_registry_file_of(const pix_registry *reg, const pix_plugin *pl);
 /* Names of all plugins found, comma-separated ("none" when empty).  Borrowed
  * until the next call. */
 const char *pix_registry_names(pix_registry *reg);

@@ -124,6 +124,15 @@ Test(sdk, examples_build_from_the_installed_sdk_and_change_renditions, .timeout 
               "the examples are not listed:\n%s", out);
     free(out);
     free(err);
+    /* and one of them in detail, with the file it came from */
+    rc = tu_runf(&out, &err, "%s PIXPIPE_PLUGIN_PATH=grayscale:metadata-jsonl "
+                             "pixpipe plugins grayscale", s.env);
+    char *file = tu_strf("File: %s/grayscale/grayscale.so\n", s.work);
+    cr_expect(rc == 0 && out && strstr(out, file) && strstr(out, "amount "),
+              "expected '%s' and the option table:\n%s%s", file, out, err);
+    free(file);
+    free(out);
+    free(err);
     rc = tu_runf(&out, &err, "%s PIXPIPE_PLUGIN_PATH=grayscale:metadata-jsonl "
                              "pixpipe run -j 2 -p p.yaml a.jpg b.jpg", s.env);
     cr_assert_eq(rc, 0, "run failed:\n%s\n%s", out, err);
