@@ -33,6 +33,16 @@ static inline bool pix_same_shape(int w, int h, int w0, int h0)
     return llabs((long long)w * h0 - (long long)h * w0) <= (long long)(w0 > h0 ? w0 : h0);
 }
 
+/* A min_scale hint for a stage that makes an sw x sh image from a width x
+ * height frame: the smallest decode scale from which that size is still
+ * reached by shrinking, never by enlarging; at most 1. */
+static inline double pix_scale_to_reach(int sw, int sh, int width, int height)
+{
+    double sx = (double)sw / width, sy = (double)sh / height;
+    double s = sx > sy ? sx : sy;
+    return s < 1.0 ? s : 1.0;
+}
+
 /* Resamples in (borrowed) to about sw x sh with kernel; *out is new.  With
  * an alpha band the colours are premultiplied around the resampling, or the
  * colour of transparent pixels (often black) bleeds into the edges, and

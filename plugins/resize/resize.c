@@ -364,9 +364,7 @@ static double rz_min_scale(void *state, int width, int height)
     if (st->kernel != VIPS_KERNEL_LANCZOS3)
         return 1.0;
     rz_plan p = rz_compute(st, width, height);
-    double sx = (double)p.sw / width, sy = (double)p.sh / height;
-    double s = sx > sy ? sx : sy;
-    return s < 1.0 ? s : 1.0;
+    return pix_scale_to_reach(p.sw, p.sh, width, height);
 }
 
 /* The plan for the working image's frame of w x h.  The host decoded the

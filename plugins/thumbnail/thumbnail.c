@@ -294,9 +294,7 @@ static double th_min_scale(void *state, int width, int height)
     if (st->kernel != VIPS_KERNEL_LANCZOS3)
         return 1.0;
     th_plan p = th_compute(st, width, height);
-    double sx = (double)p.sw / width, sy = (double)p.sh / height;
-    double s = sx > sy ? sx : sy;
-    return s < 1.0 ? s : 1.0;
+    return pix_scale_to_reach(p.sw, p.sh, width, height);
 }
 
 /* The plan for a working frame of w x h.  While it still has the source's
