@@ -27,33 +27,6 @@ static void teardown(void)
 
 TestSuite(animation, .init = setup, .fini = teardown);
 
-/* Three 120x80 frames: red, green, blue, saved as an animated GIF. */
-static void make_anim(const char *path)
-{
-    static const double colours[3][3] = { { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 } };
-    VipsImage *frames[3] = { NULL }, *strip = NULL, *rgb = NULL;
-    for (int i = 0; i < 3; i++) {
-        VipsImage *black = NULL;
-        cr_assert_eq(vips_black(&black, 120, 80, "bands", 3, NULL), 0);
-        double zero[3] = { 0, 0, 0 };
-        cr_assert_eq(vips_linear(black, &frames[i], zero, (double *)colours[i], 3, NULL), 0);
-        g_object_unref(black);
-    }
-    cr_assert_eq(vips_arrayjoin(frames, &strip, 3, "across", 1, NULL), 0);
-    cr_assert_eq(vips_cast_uchar(strip, &rgb, NULL), 0);
-    VipsImage *tagged = NULL;
-    cr_assert_eq(vips_copy(rgb, &tagged, "interpretation", VIPS_INTERPRETATION_sRGB, NULL), 0);
-    vips_image_set_int(tagged, VIPS_META_PAGE_HEIGHT, 80);
-    int delays[3] = { 100, 100, 100 };
-    vips_image_set_array_int(tagged, "delay", delays, 3);
-    cr_assert_eq(vips_image_write_to_file(tagged, path, NULL), 0, "%s", vips_error_buffer());
-    for (int i = 0; i < 3; i++)
-        g_object_unref(frames[i]);
-    g_object_unref(strip);
-    g_object_unref(rgb);
-    g_object_unref(tagged);
-}
-
 static VipsImage *load_all(const char *path)
 {
     /* only the animated formats' loaders take n */
@@ -67,7 +40,7 @@ static VipsImage *load_all(const char *path)
 static void run_with(const char *format)
 {
     char *in = tu_strf("%s/a.gif", tmp);
-    make_anim(in);
+    cr_assert_eq(tu_make_anim(in), 0, "%s", vips_error_buffer());
     char *yaml = tu_strf("%s/p.yaml", tmp);
     char *text = tu_strf("output: { rendition: r, format: %s }\n"
                          "metadata: { backend: sqlite }\n"

@@ -509,32 +509,6 @@ Test(resize, alpha_edges_keep_their_colour)
     rz_alpha_check("  - resize: { width: 200 }\n  - resize: { width: 100, kernel: linear }\n");
 }
 
-/* Three 120x80 frames, red, green, blue, as an animated GIF. */
-static void rz_make_anim(const char *path)
-{
-    static const double colours[3][3] = { { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 } };
-    VipsImage *frames[3] = { NULL }, *strip = NULL, *u = NULL, *tagged = NULL;
-    double zero[3] = { 0, 0, 0 };
-    for (int i = 0; i < 3; i++) {
-        VipsImage *black = NULL;
-        cr_assert_eq(vips_black(&black, 120, 80, "bands", 3, NULL), 0);
-        cr_assert_eq(vips_linear(black, &frames[i], zero, (double *)colours[i], 3, NULL), 0);
-        g_object_unref(black);
-    }
-    cr_assert_eq(vips_arrayjoin(frames, &strip, 3, "across", 1, NULL), 0);
-    cr_assert_eq(vips_cast_uchar(strip, &u, NULL), 0);
-    cr_assert_eq(vips_copy(u, &tagged, "interpretation", VIPS_INTERPRETATION_sRGB, NULL), 0);
-    vips_image_set_int(tagged, VIPS_META_PAGE_HEIGHT, 80);
-    int delays[3] = { 100, 100, 100 };
-    vips_image_set_array_int(tagged, "delay", delays, 3);
-    cr_assert_eq(vips_image_write_to_file(tagged, path, NULL), 0, "%s", vips_error_buffer());
-    for (int i = 0; i < 3; i++)
-        g_object_unref(frames[i]);
-    g_object_unref(strip);
-    g_object_unref(u);
-    g_object_unref(tagged);
-}
-
 /* Runs stages on a 3-frame GIF with gif output and checks the frames:
  * n == 3, w x ph each, and frame i's colour on its first, middle and last
  * row (no row mixed with the next frame); pad_rows rows at the top of each
@@ -543,7 +517,7 @@ static void rz_anim_check(const char *stages, int w, int ph, int pad_rows)
 {
     char *dir = tu_tmpdir(), *out = NULL, *err = NULL;
     char *in = tu_strf("%s/a.gif", dir);
-    rz_make_anim(in);
+    cr_assert_eq(tu_make_anim(in), 0, "%s", vips_error_buffer());
     char *yaml = tu_strf("destination: { storage: fs, root: ./out, key: \"{name}-{rendition}.{ext}\" }\n"
                          "output: { rendition: main, format: gif }\n"
                          "stages:\n%s", stages);

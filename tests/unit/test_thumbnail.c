@@ -386,32 +386,6 @@ Test(thumbnail, small_image_not_enlarged)
 
 /* --- animation */
 
-/* Three 120x80 frames, red, green, blue, as an animated GIF. */
-static void th_make_anim(const char *path)
-{
-    static const double colours[3][3] = { { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 } };
-    VipsImage *frames[3] = { NULL }, *strip = NULL, *u = NULL, *tagged = NULL;
-    double zero[3] = { 0, 0, 0 };
-    for (int i = 0; i < 3; i++) {
-        VipsImage *black = NULL;
-        cr_assert_eq(vips_black(&black, 120, 80, "bands", 3, NULL), 0);
-        cr_assert_eq(vips_linear(black, &frames[i], zero, (double *)colours[i], 3, NULL), 0);
-        g_object_unref(black);
-    }
-    cr_assert_eq(vips_arrayjoin(frames, &strip, 3, "across", 1, NULL), 0);
-    cr_assert_eq(vips_cast_uchar(strip, &u, NULL), 0);
-    cr_assert_eq(vips_copy(u, &tagged, "interpretation", VIPS_INTERPRETATION_sRGB, NULL), 0);
-    vips_image_set_int(tagged, VIPS_META_PAGE_HEIGHT, 80);
-    int delays[3] = { 100, 100, 100 };
-    vips_image_set_array_int(tagged, "delay", delays, 3);
-    cr_assert_eq(vips_image_write_to_file(tagged, path, NULL), 0, "%s", vips_error_buffer());
-    for (int i = 0; i < 3; i++)
-        g_object_unref(frames[i]);
-    g_object_unref(strip);
-    g_object_unref(u);
-    g_object_unref(tagged);
-}
-
 /* th_dir/<sub>/out/<file> has n frames of w x ph; with colours, frame i is
  * red, green, blue in turn at its top, middle and bottom rows. */
 static void th_expect_frames(const char *sub, const char *file, int n, int w, int ph,
@@ -437,7 +411,7 @@ static void th_expect_frames(const char *sub, const char *file, int n, int w, in
 Test(thumbnail, animated_gif_keeps_frames)
 {
     char *dir = th_sub("anim"), *in = tu_strf("%s/a.gif", dir);
-    th_make_anim(in);
+    cr_assert_eq(tu_make_anim(in), 0, "%s", vips_error_buffer());
     /* gif main output: the working image holds every frame */
     th_run_ok("anim", "gif",
               "  - thumbnail: { name: g, width: 40, crop: centre, format: gif }\n"

@@ -366,3 +366,34 @@ out:
             g_object_unref(all[i]);
     return rc;
 }
+
+int tu_make_anim(const char *path)
+{
+    static const double colours[3][3] = { { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 } };
+    double zero[3] = { 0, 0, 0 };
+    int delays[3] = { 100, 100, 100 };
+    VipsImage *frames[3] = { NULL }, *black = NULL, *strip = NULL, *u = NULL, *tagged = NULL;
+    int rc = -1;
+
+    if (vips_black(&black, 120, 80, "bands", 3, NULL))
+        goto out;
+    for (int i = 0; i < 3; i++)
+        if (vips_linear(black, &frames[i], zero, (double *)colours[i], 3, NULL))
+            goto out;
+    if (vips_arrayjoin(frames, &strip, 3, "across", 1, NULL) ||
+        vips_cast_uchar(strip, &u, NULL) ||
+        vips_copy(u, &tagged, "interpretation", VIPS_INTERPRETATION_sRGB, NULL))
+        goto out;
+    vips_image_set_int(tagged, VIPS_META_PAGE_HEIGHT, 80);
+    vips_image_set_array_int(tagged, "delay", delays, 3);
+    rc = vips_image_write_to_file(tagged, path, NULL);
+out:
+    for (int i = 0; i < 3; i++)
+        if (frames[i])
+            g_object_unref(frames[i]);
+    VipsImage *rest[] = { black, strip, u, tagged };
+    for (size_t i = 0; i < sizeof rest / sizeof *rest; i++)
+        if (rest[i])
+            g_object_unref(rest[i]);
+    return rc == 0 ? 0 : -1;
+}

@@ -41,6 +41,9 @@ int tu_make_image(const char *path, int w, int h);
  * position, private data a pipeline must remove.  Returns 0 or -1. */
 int tu_make_scene(const char *path, int w, int h, int orientation, int camera);
 
+/* Writes three 120x80 frames, red, green and blue, 100 ms each, as an
+ * animated image (".gif", ".webp").  Returns 0 or -1. */
+int tu_make_anim(const char *path);
 /* Reads an image's width and height (and band count when bands != NULL). */
 int tu_image_size(const char *path, int *w, int *h, int *bands);
 
