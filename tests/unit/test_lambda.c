@@ -62,18 +62,10 @@ static int lt_have_servers(void)
  * the body in *body (caller frees) when body != NULL. */
 static int lt_curl(char **body, const char *args)
 {
-    char *out = NULL, *err = NULL;
-    int rc = tu_runf(&out, &err, "curl -sS --max-time 40 -w '\\n%%{http_code}' %s", args);
-    cr_assert_eq(rc, 0, "curl %s: %s%s", args, out, err);
-    char *nl = strrchr(out, '\n');
-    cr_assert_not_null(nl, "curl %s: %s", args, out);
-    int status = atoi(nl + 1);
-    *nl = '\0';
-    if (body)
-        *body = out;
-    else
-        free(out);
-    free(err);
+    char *text = NULL;
+    int status = tu_curl(body ? body : &text, 40, args);
+    cr_assert_geq(status, 0, "%s", body ? *body : text);
+    free(text);
     return status;
 }
 

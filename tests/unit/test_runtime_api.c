@@ -36,18 +36,10 @@ static const char *rtx_env(const char *name)
  * status; *body (when not NULL) receives the answer's body. */
 static int rtx_curl(char **body, const char *args)
 {
-    char *out = NULL, *err = NULL;
-    int rc = tu_runf(&out, &err, "curl -sS --max-time 20 -w '\\n%%{http_code}' %s", args);
-    cr_assert_eq(rc, 0, "curl %s: %s%s", args, out, err);
-    char *nl = strrchr(out, '\n');
-    cr_assert_not_null(nl, "curl %s: %s", args, out);
-    int status = atoi(nl + 1);
-    *nl = '\0';
-    if (body)
-        *body = out;
-    else
-        free(out);
-    free(err);
+    char *text = NULL;
+    int status = tu_curl(body ? body : &text, 20, args);
+    cr_assert_geq(status, 0, "%s", body ? *body : text);
+    free(text);
     return status;
 }
 

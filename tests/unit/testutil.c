@@ -397,3 +397,24 @@ out:
             g_object_unref(rest[i]);
     return rc == 0 ? 0 : -1;
 }
+
+int tu_curl(char **body, int max_time, const char *args)
+{
+    char *out = NULL, *err = NULL;
+    int status = -1;
+    int rc = tu_runf(&out, &err, "curl -sS --max-time %d -w '\\n%%{http_code}' %s", max_time, args);
+    char *nl = out ? strrchr(out, '\n') : NULL;
+    if (rc == 0 && nl) {
+        status = atoi(nl + 1);
+        *nl = '\0';
+    }
+    if (body) {
+        *body = status < 0 ? tu_strf("curl %s: %s%s", args, out ? out : "", err ? err : "") : out;
+        if (status < 0)
+            free(out);
+    } else {
+        free(out);
+    }
+    free(err);
+    return status;
+}

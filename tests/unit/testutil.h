@@ -23,6 +23,11 @@ int tu_run(const char *cmd, char **out, char **err);
 /* The same with printf formatting of cmd. */
 int tu_runf(char **out, char **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Runs curl with args (shell words, URL included), giving up after
+ * max_time seconds.  Returns the HTTP status, or -1 when curl failed (its
+ * message then in *body).  *body (when body is not NULL) receives the
+ * answer's body; caller frees. */
+int tu_curl(char **body, int max_time, const char *args);
 /* Writes / reads a whole file.  tu_read_file returns NULL when missing;
  * caller frees; *len may be NULL. */
 int tu_write_file(const char *path, const char *data, size_t len);
