@@ -153,4 +153,5 @@ docs: all
 # jobs at once, through the default pipeline.  Fails on any definite leak or
 # memory error.
 memcheck: all $(BUILD)/mkimage
+	@sh scripts/deps.sh memcheck
 	@sh scripts/memcheck.sh $(BUILD)

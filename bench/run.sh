@@ -118,7 +118,7 @@ while [ "$i" -lt "$LONG_RUN" ]; do
     ln -s "$src" "$(printf '%s/in/p%04d.jpg' "$L" "$i")"
     i=$((i + 1))
 done
-python3 "$SRC/bench/rss.py" "$R/long.tsv" "$L/cwd" "$PIXPIPE" run -q "$L/in"
+/usr/bin/python3 "$SRC/bench/rss.py" "$R/long.tsv" "$L/cwd" "$PIXPIPE" run -q "$L/in"
 rm -rf "$L"
 
 out=$SRC/docs/performance.md
@@ -126,4 +126,4 @@ img=$SRC/docs/img/perf.png
 if [ "$QUICK" = 1 ]; then
     out=$B/performance.md img=$B/perf.png
 fi
-python3 "$SRC/bench/report.py" "$R" "$out" "$img"
+/usr/bin/python3 "$SRC/bench/report.py" "$R" "$out" "$img"

@@ -2,14 +2,35 @@
 # Installs the Debian 12 packages pixpipe builds and tests with, when some
 # are missing: as root it runs apt-get, otherwise it prints the one command
 # to run and fails.
+#   scripts/deps.sh [memcheck|fresh-check|image]...   also what those targets need
 set -eu
 
+# The build: compiler and -dev packages.  The tests also call, each by its
+# Debian path: vips/vipsheader (libvips-tools), sqlite3, exiftool
+# (libimage-exiftool-perl), curl (the Runtime API and gate admin requests),
+# /usr/bin/aws (awscli), /usr/bin/python3 with python3-botocore (a signer
+# no one here wrote, for the gate's tamper test), and the fonts the
+# watermark draws with.  Everything else they run (sh, cp, find, script,
+# sha256sum, truncate, ...) is in every Debian system.
 PACKAGES="gcc make pkg-config libc6-dev libvips-dev libvips-tools libyaml-dev libjansson-dev
 libsqlite3-dev sqlite3 libcriterion-dev libcurl4-openssl-dev libssl-dev
-libimage-exiftool-perl fonts-dejavu-core awscli"
+libimage-exiftool-perl fonts-dejavu-core awscli curl python3 python3-botocore"
+
+for extra in "$@"; do
+    case $extra in
+    memcheck) PACKAGES="$PACKAGES valgrind" ;;
+    # A throw-away Debian 12 in a folder, chrooted into.
+    fresh-check) PACKAGES="$PACKAGES debootstrap" ;;
+    # podman/buildah build deploy/Dockerfile; the base image is made with
+    # debootstrap when there is none; the check unpacks the image with tar.
+    image) PACKAGES="$PACKAGES podman buildah debootstrap tar" ;;
+    *) echo "deps.sh: unknown set '$extra' (memcheck, fresh-check, image)" >&2; exit 2 ;;
+    esac
+done
 
 missing=""
 for p in $PACKAGES; do
+    case " $missing " in *" $p "*) continue ;; esac
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $p"
     fi

@@ -124,7 +124,7 @@ Test(aws, container_credentials_endpoint)
         "s.timeout = 10\n"
         "s.handle_request()\n";
     setenv("PIX_TEST_SERVER", server, 1);
-    FILE *py = popen("exec python3 -c \"$PIX_TEST_SERVER\"", "r");
+    FILE *py = popen("exec /usr/bin/python3 -c \"$PIX_TEST_SERVER\"", "r");
     cr_assert_not_null(py);
     int port = 0;
     cr_assert_eq(fscanf(py, "%d", &port), 1, "the test server did not start");
@@ -162,7 +162,7 @@ Test(aws, container_credentials_refused)
         "s.timeout = 10\n"
         "s.handle_request()\n";
     setenv("PIX_TEST_SERVER", server, 1);
-    FILE *py = popen("exec python3 -c \"$PIX_TEST_SERVER\"", "r");
+    FILE *py = popen("exec /usr/bin/python3 -c \"$PIX_TEST_SERVER\"", "r");
     cr_assert_not_null(py);
     int port = 0;
     cr_assert_eq(fscanf(py, "%d", &port), 1);

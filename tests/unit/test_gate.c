@@ -79,24 +79,10 @@ static const char *gt_secret(void)
  * the HTTP status and, when answer != NULL, the parsed JSON answer. */
 static int gt_admin(const char *method, const char *path, const char *body, json_t **answer)
 {
-    char *out = NULL, *err = NULL;
-    int rc = tu_runf(&out, &err,
-                     "python3 -c 'import sys, urllib.request as u, urllib.error as e\n"
-                     "r = u.Request(sys.argv[2], data=sys.argv[3].encode() or None, method=sys.argv[1])\n"
-                     "try:\n"
-                     "    a = u.urlopen(r, timeout=10); print(a.status); print(a.read().decode())\n"
-                     "except e.HTTPError as x:\n"
-                     "    print(x.code); print(x.read().decode())' '%s' '%s%s' '%s'",
-                     method, gt_env("PIXPIPE_TEST_GATE_ADMIN"), path, body ? body : "");
-    cr_assert_eq(rc, 0, "gate admin %s %s: %s%s", method, path, out, err);
-    int status = atoi(out);
-    if (answer) {
-        const char *nl = strchr(out, '\n');
-        *answer = json_loads(nl ? nl + 1 : "", 0, NULL);
-        cr_assert_not_null(*answer, "gate admin answered: %s", out);
-    }
-    free(out);
-    free(err);
+    int status = tu_gate_admin(method, path, body, answer);
+    cr_assert_gt(status, 0, "gate admin %s %s: no answer", method, path);
+    if (answer)
+        cr_assert_not_null(*answer, "gate admin %s %s: the answer is not JSON", method, path);
     return status;
 }
 
@@ -314,6 +300,8 @@ Test(gate, dynamodb_throttle_and_reset_faults)
 Test(gate, tampered_requests_refused)
 {
     const char *s3 = gt_env("PIXPIPE_TEST_S3");
+    cr_assert_eq(tu_runf(NULL, NULL, "/usr/bin/python3 -c 'import botocore'"), 0,
+                 "/usr/bin/python3 cannot import botocore: scripts/deps.sh installs python3-botocore");
     char *script = gt_file("tamper.py",
         "import sys, urllib.request as u, urllib.error as e\n"
         "from botocore.auth import S3SigV4Auth\n"

@@ -28,6 +28,13 @@ int tu_runf(char **out, char **err, const char *fmt, ...) __attribute__((format(
  * message then in *body).  *body (when body is not NULL) receives the
  * answer's body; caller frees. */
 int tu_curl(char **body, int max_time, const char *args);
+/* METHOD path (with an optional body) to the test servers' gate admin port
+ * ($PIXPIPE_TEST_GATE_ADMIN).  Returns the HTTP status, or -1 when that
+ * is unset or the request failed; *answer (when
+ * answer is not NULL) receives the answer parsed as JSON, NULL if it is
+ * not JSON; caller frees it with json_decref. */
+struct json_t;
+int tu_gate_admin(const char *method, const char *path, const char *body, struct json_t **answer);
 /* Writes / reads a whole file.  tu_read_file returns NULL when missing;
  * caller frees; *len may be NULL. */
 int tu_write_file(const char *path, const char *data, size_t len);
