@@ -47,7 +47,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_PLUGIN_SRC := $(wildcard tests/plugins/*.c)
 TEST_PLUGIN_SO := $(TEST_PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/test-plugins/%.so)
 
-.PHONY: all demo test deps bench install clean memcheck docs new-plugin
+.PHONY: all demo test deps bench install clean memcheck docs new-plugin fresh-check image image-check
 all: $(BUILD)/pixpipe $(PLUGIN_SO)
 
 $(BUILD)/libpixcore.a: $(CORE_OBJ)
@@ -152,6 +152,10 @@ docs: all
 # The core paths under valgrind: a good, a corrupt and a missing input, two
 # jobs at once, through the default pipeline.  Fails on any definite leak or
 # memory error.
+# The README's quick start on a throw-away fresh Debian 12 (as root).
+fresh-check:
+	@sh scripts/fresh-check.sh
+
 memcheck: all $(BUILD)/mkimage
 	@sh scripts/deps.sh memcheck
 	@sh scripts/memcheck.sh $(BUILD)
