@@ -6,6 +6,8 @@
 #   make demo            the default pipeline on generated sample images
 #   make install PREFIX=/usr/local   also the plugin SDK (headers, pixpipe.pc)
 #   make new-plugin NAME=x KIND=stage|storage|metadata [DIR=...]
+#   make fresh-check     the README's quick start on a throw-away Debian 12
+#   make image [image-check]   the Lambda container image [run as Lambda would]
 
 PREFIX  ?= /usr/local
 CC      ?= cc
@@ -155,6 +157,14 @@ docs: all
 # The README's quick start on a throw-away fresh Debian 12 (as root).
 fresh-check:
 	@sh scripts/fresh-check.sh
+
+# The Lambda container image, built with podman (as root; no registry
+# needed), and run as Lambda runs it against the test servers.
+image:
+	@sh scripts/image.sh
+
+image-check: image $(BUILD)/mkimage
+	@sh scripts/image-check.sh $(BUILD)
 
 memcheck: all $(BUILD)/mkimage
 	@sh scripts/deps.sh memcheck

@@ -32,27 +32,12 @@ cmds=$(awk '/^## Quick start/ { q = 1; next }
 [ "$(printf '%s\n' "$cmds" | grep -c .)" -eq 2 ] ||
     fail "README.md: the quick start should hold exactly two commands, it holds: $cmds"
 
-# This machine's Debian mirror and its apt network settings (a proxy, a
-# snapshot's dates), as another machine on the same network would have.
-mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
-[ -n "$mirror" ] || mirror=$(sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm .*/\2/p' \
-    /etc/apt/sources.list 2>/dev/null | head -n 1)
-[ -n "$mirror" ] || fail "no Debian bookworm mirror found in /etc/apt/sources.list{,.d/debian.sources}"
-
+. "$src/scripts/mounts.sh"
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/pixpipe-fresh.XXXXXX")
 root=$work/root
 cleanup() {
     status=$?
-    # Deepest mounts first; --make-rslave below keeps these from reaching
-    # the host's own /dev and /proc.
-    grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do
-        umount -l "$m" 2>/dev/null || true
-    done
-    if grep -q " $work/" /proc/mounts; then
-        echo "fresh-check: mounts left under $work; not removing it" >&2
-    else
-        rm -rf --one-file-system "$work"
-    fi
+    release_mounts "$work" && rm -rf --one-file-system "$work"
     exit "$status"
 }
 trap cleanup EXIT
@@ -66,20 +51,12 @@ logs=$src/build/fresh-check
 mkdir -p "$logs"
 
 t0=$(date +%s)
-echo "fresh-check: debootstrap --variant=minbase bookworm ($mirror)"
-debootstrap --variant=minbase --cache-dir="$cache/debootstrap" bookworm "$root" "$mirror" \
-    >"$logs/debootstrap.log" 2>&1 || { tail -n 20 "$logs/debootstrap.log" >&2; fail "debootstrap failed"; }
+echo "fresh-check: debootstrap --variant=minbase bookworm"
+sh "$src/scripts/minbase.sh" "$root" "$cache/debootstrap"
 
-# What a machine on this network is given: its apt sources and settings,
-# name resolution, and the extra CA certificates of a TLS-inspecting proxy.
+# Name resolution and the extra CA certificates of a TLS-inspecting proxy:
+# what a machine on this network is given.
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    rm -f "$root/etc/apt/sources.list"
-    cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
-fi
-for f in /etc/apt/apt.conf.d/*; do
-    grep -q '^Acquire::' "$f" 2>/dev/null && cp "$f" "$root/etc/apt/apt.conf.d/"
-done
 if [ -d /usr/local/share/ca-certificates ]; then
     mkdir -p "$root/usr/local/share/ca-certificates"
     cp -R /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
