@@ -3,6 +3,7 @@
 # are missing: as root it runs apt-get, otherwise it prints the one command
 # to run and fails.
 #   scripts/deps.sh [memcheck|fresh-check|image]...   also what those targets need
+#   scripts/deps.sh --list    prints the packages of `make demo` and `make test`
 set -eu
 
 # The build: compiler and -dev packages.  The tests also call, each by its
@@ -16,6 +17,10 @@ PACKAGES="gcc make pkg-config libc6-dev libvips-dev libvips-tools libyaml-dev li
 libsqlite3-dev sqlite3 libcriterion-dev libcurl4-openssl-dev libssl-dev
 libimage-exiftool-perl fonts-dejavu-core awscli curl python3 python3-botocore"
 
+if [ "${1:-}" = --list ]; then
+    echo $PACKAGES nodejs npm
+    exit 0
+fi
 for extra in "$@"; do
     case $extra in
     memcheck) PACKAGES="$PACKAGES valgrind" ;;

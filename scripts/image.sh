@@ -22,8 +22,10 @@ if ! podman image exists "$base"; then
     trap 'rm -rf --one-file-system "$work"' EXIT
     echo "image: no $base here: making it from a Debian 12 minbase"
     sh "$src/scripts/minbase.sh" "$work/root" "$cache/debootstrap"
-    # As the official slim image is: no apt lists, no docs or man pages.
+    # As the official slim image is: no apt lists, docs or man pages, and
+    # apt keeps no downloaded packages in the layers built on it.
     rm -rf "$work/root/var/lib/apt/lists/"* "$work/root/usr/share/doc/"* "$work/root/usr/share/man/"*
+    echo 'APT::Keep-Downloaded-Packages "false";' > "$work/root/etc/apt/apt.conf.d/docker-clean"
     tar -C "$work/root" --numeric-owner -cf - . |
         podman import --change 'CMD ["bash"]' - "$base" >/dev/null
     rm -rf --one-file-system "$work"

@@ -49,3 +49,20 @@ Test(docs, option_tables_match_the_plugins)
     free(pattern);
     cr_expect_geq(blocks, 1, "no option table found in docs/");
 }
+
+/* The README's apt-get line for a user who is not root names exactly the
+ * packages scripts/deps.sh installs for `make demo` and `make test`. */
+Test(docs, readme_apt_line_is_deps_sh)
+{
+    char *readme = NULL, *deps = NULL;
+    int rc = tu_runf(&readme, NULL,
+                     "sed -n 's/^sudo apt-get install -y --no-install-recommends //p' '%s/README.md' "
+                     "| tr ' ' '\\n' | sort", tu_src());
+    cr_assert_eq(rc, 0);
+    rc = tu_runf(&deps, NULL, "sh '%s/scripts/deps.sh' --list | tr ' ' '\\n' | sort", tu_src());
+    cr_assert_eq(rc, 0);
+    cr_assert_gt(strlen(deps), 20, "deps.sh --list printed: %s", deps);
+    cr_expect_str_eq(readme, deps, "README.md's apt-get line differs from scripts/deps.sh --list");
+    free(readme);
+    free(deps);
+}
