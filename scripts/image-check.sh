@@ -93,6 +93,12 @@ aws() {
 "$build/mkimage" --scene --orientation 6 --camera "$work/photo.jpg" 2400 1800
 aws --endpoint-url "$PIXPIPE_TEST_S3" s3api put-object --bucket pixpipe-src --key "$key" \
     --body "$work/photo.jpg" >/dev/null
+# A format the image has no loader for, in the same event: it fails alone.
+svgkey=${key%/*}/vector.svg
+printf '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>\n' \
+    >"$work/vector.svg"
+aws --endpoint-url "$PIXPIPE_TEST_S3" s3api put-object --bucket pixpipe-src --key "$svgkey" \
+    --body "$work/vector.svg" >/dev/null
 aws --endpoint-url "$PIXPIPE_TEST_DYNAMODB" dynamodb create-table --table-name "$table" \
     --attribute-definitions AttributeName=source_bucket,AttributeType=S AttributeName=source_key,AttributeType=S \
     --key-schema AttributeName=source_bucket,KeyType=HASH AttributeName=source_key,KeyType=RANGE \
@@ -102,8 +108,10 @@ rt=$(curl -sS --max-time 10 -X POST "$PIXPIPE_TEST_LAMBDA_ADMIN/runtimes")
 api=$(printf '%s' "$rt" | sed -n 's/.*"api":"\([^"]*\)".*/\1/p')
 admin=$(printf '%s' "$rt" | sed -n 's/.*"admin":"\([^"]*\)".*/\1/p')
 [ -n "$api" ] && [ -n "$admin" ] || fail "the Runtime API emulator answered: $rt"
-event='{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put",
-  "s3":{"bucket":{"name":"pixpipe-src"},"object":{"key":"'"$key"'","sequencer":"00A1"}}}]}'
+record() {
+    printf '{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"pixpipe-src"},"object":{"key":"%s","sequencer":"%s"}}}' "$1" "$2"
+}
+event="{\"Records\":[$(record "$key" 00A1),$(record "$svgkey" 00A2)]}"
 id=$(curl -sS --max-time 10 -X POST "$admin/invoke" -d "{\"event\":$event,\"timeout_ms\":60000}" |
     sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 [ -n "$id" ] || fail "the emulator queued no event"
@@ -146,8 +154,8 @@ case $answer in
 *) cat "$work/function.log" >&2; fail "the function's answer: $answer" ;;
 esac
 case $answer in
-*'"processed":1,'*) ;;
-*) cat "$work/function.log" >&2; fail "the event was not processed: $answer" ;;
+*'"processed":1,'*"$svgkey"*) ;;
+*) cat "$work/function.log" >&2; fail "want the photo processed and the SVG failed: $answer" ;;
 esac
 # PIXPIPE_LAMBDA_MAX_INVOCATIONS=1: the function exits by itself.
 n=0
@@ -188,7 +196,7 @@ done
     echo "metadata: { backend: sqlite, path: \"$work/host/md.db\" }"
     sed -n '/^limits:/p; /^output:/p; /^stages:/,$p' "$src/pipelines/lambda.yaml"
 } >"$work/host.yaml"
-"$build/pixpipe" run -q -p "$work/host.yaml" "$work/photo.jpg" >"$work/host.log" 2>&1 ||
+env -i PATH=/usr/bin:/bin HOME="$work" "$build/pixpipe" run -q -p "$work/host.yaml" "$work/photo.jpg" >"$work/host.log" 2>&1 ||
     { cat "$work/host.log" >&2; fail "this tree's build failed on the same photo"; }
 for name in large thumb; do
     vips subtract "$work/$name.jpg" "$work/host/photo-$name.jpg" "$work/d.v"
@@ -205,10 +213,18 @@ case $item in
 *'"status"'*'"ok"'*) ;;
 *) fail "the DynamoDB item of $key: $item" ;;
 esac
+svgitem=$(aws --endpoint-url "$PIXPIPE_TEST_DYNAMODB" dynamodb get-item --table-name "$table" \
+    --key "{\"source_bucket\":{\"S\":\"pixpipe-src\"},\"source_key\":{\"S\":\"$svgkey\"}}")
+svgerror=$(printf '%s' "$svgitem" | tr -d '\n' | sed -n 's/.*"error": *{ *"S": *"\([^"]*\)".*/\1/p')
+case $svgitem in
+*'"status"'*'"failed"'*) ;;
+*) fail "the DynamoDB item of $svgkey: $svgitem" ;;
+esac
 
 echo "image-check: $tag: $((size / 1000000)) MB ($size bytes)"
 echo "image-check: cold start from a read-only root: init $init_ms ms (median of 5, process start to the first GET next);"
-echo "  one S3 event (a 2400x1800 JPEG) answered $cold_ms ms after the process started:"
+echo "  one S3 event (a 2400x1800 JPEG and an SVG) answered $cold_ms ms after the process started:"
 echo "  renditions $stem-large.jpg 1600x1200 and $stem-thumb.jpg 256x256, DynamoDB item status ok"
 sed 's/^/  /' "$work/diff.log"
+echo "  $svgkey failed alone: $svgerror"
 [ -z "$extra" ] || fail "the image carries loaders a photo pipeline does not need: $extra"
