@@ -33,10 +33,11 @@ cmds=$(awk '/^## Quick start/ { q = 1; next }
     fail "README.md: the quick start should hold exactly two commands, it holds: $cmds"
 
 . "$src/scripts/mounts.sh"
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/pixpipe-fresh.XXXXXX")
+work=$(cd "$(mktemp -d "${TMPDIR:-/var/tmp}/pixpipe-fresh.XXXXXX")" && pwd -P)
 root=$work/root
 cleanup() {
     status=$?
+    kill_rooted "$root"
     release_mounts "$work" && rm -rf --one-file-system "$work"
     exit "$status"
 }
@@ -49,6 +50,7 @@ cache=${PIXPIPE_FRESH_CACHE:-/var/cache/pixpipe/fresh-check}
 mkdir -p "$cache/debootstrap" "$cache/apt" "$root"
 logs=$src/build/fresh-check
 mkdir -p "$logs"
+rm -f "$logs"/*.log
 
 t0=$(date +%s)
 echo "fresh-check: debootstrap --variant=minbase bookworm"

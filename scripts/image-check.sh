@@ -26,12 +26,13 @@ fi
 podman image exists "$tag" || fail "no image $tag: run  make image"
 
 . "$src/scripts/mounts.sh"
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/pixpipe-image.XXXXXX")
+work=$(cd "$(mktemp -d "${TMPDIR:-/var/tmp}/pixpipe-image.XXXXXX")" && pwd -P)
 root=$work/root
 pid=""
 cleanup() {
     status=$?
     [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+    kill_rooted "$root"
     release_mounts "$work" && rm -rf --one-file-system "$work"
     exit "$status"
 }

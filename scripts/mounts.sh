@@ -1,6 +1,21 @@
 # Sourced by the scripts that chroot into a tree of their own
 # (fresh-check.sh, image-check.sh).
 #
+# kill_rooted DIR: ends every process whose root directory is DIR (what a
+# chroot started and left running: test servers, a build), so that nothing
+# outlives the script or holds the tree.
+kill_rooted() {
+    for sig in TERM KILL; do
+        found=0
+        for p in /proc/[0-9]*; do
+            [ "$(readlink "$p/root" 2>/dev/null)" = "$1" ] || continue
+            kill -s "$sig" "${p#/proc/}" 2>/dev/null && found=1
+        done
+        [ "$found" -eq 1 ] || return 0
+        sleep 1
+    done
+}
+#
 # release_mounts DIR: unmounts everything mounted under DIR, deepest first.
 # The trees bind /dev with --make-rslave, so this never reaches the host's
 # own mounts.  Returns 1 (and says so) when a mount is left, so that the
