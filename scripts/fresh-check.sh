@@ -35,15 +35,7 @@ cmds=$(awk '/^## Quick start/ { q = 1; next }
 . "$src/scripts/mounts.sh"
 work=$(cd "$(mktemp -d "${TMPDIR:-/var/tmp}/pixpipe-fresh.XXXXXX")" && pwd -P)
 root=$work/root
-cleanup() {
-    status=$?
-    kill_rooted "$root"
-    release_mounts "$work" && rm -rf --one-file-system "$work"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+on_exit_remove_tree "$work" "$root"
 
 cache=${PIXPIPE_FRESH_CACHE:-/var/cache/pixpipe/fresh-check}
 [ "$cache" = none ] && cache=$work/cache

@@ -29,16 +29,7 @@ podman image exists "$tag" || fail "no image $tag: run  make image"
 work=$(cd "$(mktemp -d "${TMPDIR:-/var/tmp}/pixpipe-image.XXXXXX")" && pwd -P)
 root=$work/root
 pid=""
-cleanup() {
-    status=$?
-    [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-    kill_rooted "$root"
-    release_mounts "$work" && rm -rf --one-file-system "$work"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+on_exit_remove_tree "$work" "$root" '[ -z "$pid" ] || kill "$pid" 2>/dev/null || true'
 
 # ---- the image: its size, its configuration, its file system -------------
 size=$(podman image inspect --format '{{.Size}}' "$tag")

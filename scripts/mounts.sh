@@ -29,3 +29,19 @@ release_mounts() {
         return 1
     fi
 }
+
+# remove_tree WORK ROOT: all of the above, then WORK removed, for the exit
+# trap of a script whose chroot is ROOT inside its folder WORK.
+remove_tree() {
+    kill_rooted "$2"
+    release_mounts "$1" && rm -rf --one-file-system "$1"
+}
+
+# on_exit_remove_tree WORK ROOT [CMD]: sets the traps that run CMD (if
+# any), then remove_tree, on every way out, keeping the exit status.
+on_exit_remove_tree() {
+    _rt_work=$1 _rt_root=$2 _rt_cmd=${3:-:}
+    trap 'status=$?; eval "$_rt_cmd"; remove_tree "$_rt_work" "$_rt_root"; exit "$status"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM HUP
+}
