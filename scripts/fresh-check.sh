@@ -67,8 +67,15 @@ in_root() {
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c "$1"
 }
 echo "fresh-check: apt-get install make git ca-certificates"
-in_root 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq &&
-         apt-get install -y -qq make git ca-certificates' >"$logs/base.log" 2>&1 ||
+# In the background, waited for: a signal then ends the wait at once and the
+# exit trap ends what runs in the chroot (sh runs no trap while a command in
+# the foreground runs).
+run_in_root() {
+    in_root "$1" </dev/null >"$2" 2>&1 &
+    wait $!
+}
+run_in_root 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq &&
+         apt-get install -y -qq make git ca-certificates' "$logs/base.log" ||
     { tail -n 20 "$logs/base.log" >&2; fail "installing make, git and ca-certificates failed"; }
 
 git clone -q --no-hardlinks "$src" "$root/root/pixpipe"
@@ -91,7 +98,7 @@ while read -r cmd; do
     log=$logs/$n.log
     s=$(date +%s)
     set +e
-    in_root "cd /root/pixpipe && $cmd" </dev/null >"$log" 2>&1
+    run_in_root "cd /root/pixpipe && $cmd" "$log"
     rc=$?
     set -e
     e=$(($(date +%s) - s))
