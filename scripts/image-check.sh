@@ -28,8 +28,8 @@ podman image exists "$tag" || fail "no image $tag: run  make image"
 . "$src/scripts/mounts.sh"
 work=$(cd "$(mktemp -d "${TMPDIR:-/var/tmp}/pixpipe-image.XXXXXX")" && pwd -P)
 root=$work/root
-pid=""
-on_exit_remove_tree "$work" "$root" '[ -z "$pid" ] || kill "$pid" 2>/dev/null || true'
+# The function runs with ROOT as its root, so the trap ends it too.
+on_exit_remove_tree "$work" "$root"
 
 # ---- the image: its size, its configuration, its file system -------------
 size=$(podman image inspect --format '{{.Size}}' "$tag")
@@ -75,7 +75,8 @@ mount --make-rslave "$root/dev"
 # ---- one upload, its table, its event --------------------------------------
 key="uploads/image-check/$(date +%s)-$$/photo.jpg"
 table=image-check-$$
-aws() {
+# Debian's awscli with the test servers' credentials.
+test_aws() {
     env -u AWS_PROFILE -u AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID="$PIXPIPE_TEST_AWS_ACCESS_KEY_ID" \
         AWS_SECRET_ACCESS_KEY="$PIXPIPE_TEST_AWS_SECRET_ACCESS_KEY" AWS_DEFAULT_REGION=us-east-1 \
         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER= \
@@ -83,15 +84,15 @@ aws() {
         AWS_RESPONSE_CHECKSUM_VALIDATION=when_required /usr/bin/aws --output json "$@"
 }
 "$build/mkimage" --scene --orientation 6 --camera "$work/photo.jpg" 2400 1800
-aws --endpoint-url "$PIXPIPE_TEST_S3" s3api put-object --bucket pixpipe-src --key "$key" \
+test_aws --endpoint-url "$PIXPIPE_TEST_S3" s3api put-object --bucket pixpipe-src --key "$key" \
     --body "$work/photo.jpg" >/dev/null
 # A format the image has no loader for, in the same event: it fails alone.
 svgkey=${key%/*}/vector.svg
 printf '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>\n' \
     >"$work/vector.svg"
-aws --endpoint-url "$PIXPIPE_TEST_S3" s3api put-object --bucket pixpipe-src --key "$svgkey" \
+test_aws --endpoint-url "$PIXPIPE_TEST_S3" s3api put-object --bucket pixpipe-src --key "$svgkey" \
     --body "$work/vector.svg" >/dev/null
-aws --endpoint-url "$PIXPIPE_TEST_DYNAMODB" dynamodb create-table --table-name "$table" \
+test_aws --endpoint-url "$PIXPIPE_TEST_DYNAMODB" dynamodb create-table --table-name "$table" \
     --attribute-definitions AttributeName=source_bucket,AttributeType=S AttributeName=source_key,AttributeType=S \
     --key-schema AttributeName=source_bucket,KeyType=HASH AttributeName=source_key,KeyType=RANGE \
     --billing-mode PAY_PER_REQUEST >/dev/null
@@ -155,7 +156,6 @@ while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); 
 kill -0 "$pid" 2>/dev/null && { cat "$work/function.log" >&2; fail "the function did not exit after its one invocation"; }
 rc=0
 wait "$pid" || rc=$?
-pid=""
 [ "$rc" -eq 0 ] || { cat "$work/function.log" >&2; fail "the function exited $rc"; }
 
 mkdir -p "$build/image-check"
@@ -171,7 +171,7 @@ fi
 stem=${key%.jpg}
 for r in large:1600x1200 thumb:256x256; do
     name=${r%%:*} want=${r#*:}
-    aws --endpoint-url "$PIXPIPE_TEST_S3" s3api get-object --bucket pixpipe-out \
+    test_aws --endpoint-url "$PIXPIPE_TEST_S3" s3api get-object --bucket pixpipe-out \
         --key "$stem-$name.jpg" "$work/$name.jpg" >/dev/null ||
         fail "no rendition $stem-$name.jpg in pixpipe-out"
     got=$(vipsheader -f width "$work/$name.jpg")x$(vipsheader -f height "$work/$name.jpg")
@@ -199,13 +199,13 @@ for name in large thumb; do
         fail "$stem-$name.jpg differs from this tree's build by up to $diff levels"
 done
 
-item=$(aws --endpoint-url "$PIXPIPE_TEST_DYNAMODB" dynamodb get-item --table-name "$table" \
+item=$(test_aws --endpoint-url "$PIXPIPE_TEST_DYNAMODB" dynamodb get-item --table-name "$table" \
     --key "{\"source_bucket\":{\"S\":\"pixpipe-src\"},\"source_key\":{\"S\":\"$key\"}}")
 case $item in
 *'"status"'*'"ok"'*) ;;
 *) fail "the DynamoDB item of $key: $item" ;;
 esac
-svgitem=$(aws --endpoint-url "$PIXPIPE_TEST_DYNAMODB" dynamodb get-item --table-name "$table" \
+svgitem=$(test_aws --endpoint-url "$PIXPIPE_TEST_DYNAMODB" dynamodb get-item --table-name "$table" \
     --key "{\"source_bucket\":{\"S\":\"pixpipe-src\"},\"source_key\":{\"S\":\"$svgkey\"}}")
 svgerror=$(printf '%s' "$svgitem" | tr -d '\n' | sed -n 's/.*"error": *{ *"S": *"\([^"]*\)".*/\1/p')
 case $svgitem in

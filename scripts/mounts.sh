@@ -30,18 +30,12 @@ release_mounts() {
     fi
 }
 
-# remove_tree WORK ROOT: all of the above, then WORK removed, for the exit
-# trap of a script whose chroot is ROOT inside its folder WORK.
-remove_tree() {
-    kill_rooted "$2"
-    release_mounts "$1" && rm -rf --one-file-system "$1"
-}
-
-# on_exit_remove_tree WORK ROOT [CMD]: sets the traps that run CMD (if
-# any), then remove_tree, on every way out, keeping the exit status.
+# on_exit_remove_tree WORK ROOT: on every way out of the script, ends what
+# runs in the chroot ROOT, unmounts everything under its folder WORK, then
+# removes WORK, keeping the exit status.
 on_exit_remove_tree() {
-    _rt_work=$1 _rt_root=$2 _rt_cmd=${3:-:}
-    trap 'status=$?; eval "$_rt_cmd"; remove_tree "$_rt_work" "$_rt_root"; exit "$status"' EXIT
+    _rt_work=$1 _rt_root=$2
+    trap 'status=$?; kill_rooted "$_rt_root"; release_mounts "$_rt_work" && rm -rf --one-file-system "$_rt_work"; exit "$status"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM HUP
 }

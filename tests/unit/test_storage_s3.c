@@ -252,14 +252,14 @@ static const char *const s3t_keys[] = {
 };
 #define S3T_NKEYS (sizeof s3t_keys / sizeof *s3t_keys)
 
-/* Runs `aws s3 cp --recursive FROM TO` (uploads get type image/jpeg). */
+/* Runs `/usr/bin/aws s3 cp --recursive FROM TO` (uploads get type image/jpeg). */
 static void s3t_copy_tree(const char *from, const char *to)
 {
     char *qf = s3t_q(from), *qt = s3t_q(to), *out = NULL, *err = NULL;
     char *args = tu_strf("s3 cp --recursive --only-show-errors --content-type image/jpeg %s %s",
                          qf, qt);
     int rc = s3t_aws(&out, &err, args);
-    cr_assert_eq(rc, 0, "aws s3 cp %s %s failed: %s%s", from, to, out, err);
+    cr_assert_eq(rc, 0, "/usr/bin/aws s3 cp %s %s failed: %s%s", from, to, out, err);
     free(args);
     free(qf);
     free(qt);
