@@ -2,7 +2,7 @@
 #
 #   make                 build/pixpipe and build/plugins/<name>.so
 #   make SAN=1           the same with AddressSanitizer + UBSan, in build-san/
-#   make test [SAN=1]    the whole test suite
+#   make test [SAN=1]    the whole test suite (test-unit, then test-e2e)
 #   make demo            the default pipeline on generated sample images
 #   make install PREFIX=/usr/local   also the plugin SDK (headers, pixpipe.pc)
 #   make new-plugin NAME=x KIND=stage|storage|metadata [DIR=...]
@@ -36,7 +36,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Icore $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Icore -Itests/lib $(PKG_CFLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
 CORE_SRC := $(filter-out core/main.c,$(wildcard core/*.c))
@@ -44,12 +44,14 @@ CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/default_pipeline.o
 PLUGINS  := $(notdir $(wildcard plugins/*))
 PLUGIN_SO := $(PLUGINS:%=$(BUILD)/plugins/%.so)
 
-TEST_SRC := $(wildcard tests/unit/*.c)
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+# tests/unit: in-process (parsers, options, keys, record, registry, AWS
+# client); tests/e2e: the CLI forked against the test servers.
+UNIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/*.c) tests/lib/testutil.c)
+E2E_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/e2e/*.c) tests/lib/testutil.c)
 TEST_PLUGIN_SRC := $(wildcard tests/plugins/*.c)
 TEST_PLUGIN_SO := $(TEST_PLUGIN_SRC:tests/plugins/%.c=$(BUILD)/test-plugins/%.so)
 
-.PHONY: all demo test deps bench install clean memcheck docs new-plugin fresh-check image image-check
+.PHONY: all demo test test-unit test-e2e deps bench install clean memcheck docs new-plugin fresh-check image image-check
 all: $(BUILD)/pixpipe $(PLUGIN_SO)
 
 $(BUILD)/libpixcore.a: $(CORE_OBJ)
@@ -88,7 +90,11 @@ $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/pixpipe/pixpipe.h
 	@echo "  PLUGIN  $@"
 	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
 
-$(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpixcore.a
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libpixcore.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -ldl -lpthread -lm
+
+$(BUILD)/e2e-tests: $(E2E_OBJ) $(BUILD)/libpixcore.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -ldl -lpthread -lm
 
@@ -98,11 +104,21 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpixcore.a
 deps:
 	@sh scripts/deps.sh
 
+# `make test` runs both suites; `make test-unit` / `make test-e2e` one.
+TEST_ENV = PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) PIXPIPE_SAN=$(SAN) \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+
 test: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/e2e-tests $(TEST_PLUGIN_SO)
+	$(TEST_ENV) sh scripts/with-servers.sh sh -c '$(BUILD)/unit-tests $(TEST_ARGS) && $(BUILD)/e2e-tests $(TEST_ARGS)'
+
+test-unit: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(TEST_PLUGIN_SO)
-	PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) PIXPIPE_SAN=$(SAN) \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	  sh scripts/with-servers.sh $(BUILD)/unit-tests $(TEST_ARGS)
+	$(TEST_ENV) sh scripts/with-servers.sh $(BUILD)/unit-tests $(TEST_ARGS)
+
+test-e2e: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/e2e-tests $(TEST_PLUGIN_SO)
+	$(TEST_ENV) sh scripts/with-servers.sh $(BUILD)/e2e-tests $(TEST_ARGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/mkimage
@@ -115,10 +131,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/mkimage
 	@sh bench/run.sh $(BUILD)
 
-$(BUILD)/mkimage: tools/mkimage.c tests/unit/testutil.c tests/unit/testutil.h
+$(BUILD)/mkimage: tools/mkimage.c tests/lib/testutil.c tests/lib/testutil.h
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ tools/mkimage.c tests/unit/testutil.c $(PKG_LIBS) $(LDFLAGS_ALL)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ tools/mkimage.c tests/lib/testutil.c $(PKG_LIBS) $(LDFLAGS_ALL)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pixpipe/plugins \

@@ -358,3 +358,14 @@ out:
     pix_aws_creds_wipe(&creds);
     return rc;
 }
+
+const pix_aws pix_aws_api = {
+    .version = PIX_AWS_VERSION,
+    .struct_size = sizeof(pix_aws),
+    .request = pix_aws_call,
+    .response_free = pix_aws_release,
+    .response_header = pix_aws_header,
+    .fail = pix_aws_fail,
+    .response_meta = pix_aws_meta,
+    .endpoint = pix_aws_endpoint,
+};

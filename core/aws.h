@@ -1,12 +1,16 @@
-/* The AWS client handed to plugins through the host table: SigV4-signed
- * requests with retries, and AWS error answers turned into one line. */
+/* The AWS client handed to plugins as the "aws" service (pixpipe/aws.h):
+ * SigV4-signed requests with retries, and AWS error answers turned into
+ * one line. */
 #ifndef PIX_CORE_AWS_H
 #define PIX_CORE_AWS_H
 
-#include <pixpipe/pixpipe.h>
+#include <pixpipe/aws.h>
 
-/* See pix_host: aws_request, aws_response_free, aws_response_header,
- * aws_fail.  job may be NULL (errors are then logged). */
+/* The service table of these (see pix_aws).  Static. */
+extern const pix_aws pix_aws_api;
+
+/* See pix_aws: request, response_free, response_header, response_meta,
+ * fail.  job may be NULL (errors are then logged). */
 int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *resp);
 void pix_aws_release(pix_aws_response *resp);
 const char *pix_aws_header(const pix_aws_response *resp, const char *name);

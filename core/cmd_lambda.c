@@ -21,6 +21,8 @@
 #include "commands.h"
 #include "event.h"
 #include "http.h"
+#include "cmd_report.h"
+#include "host.h"
 #include "job.h"
 #include "log.h"
 #include "runner.h"
@@ -155,7 +157,7 @@ static json_t *summary(const pix_inputs *in, const pix_run_result *res,
 /* Every input must be an S3 object for an S3 source. */
 static int check_source(const pix_pipeline *p, const pix_inputs *in, pix_err *err)
 {
-    if (in->n && strcmp(p->source->plugin->name, "storage-fs") == 0)
+    if (in->n && pix_serves(p->source, PIX_SCHEME_FILE))
         return pix_err_set(err, "the event names S3 objects but the pipeline's source is %s; "
                            "use a pipeline with source: { storage: s3 }",
                            p->source->plugin->name);
@@ -188,7 +190,8 @@ static void invocation(const runtime *rt, const pix_pipeline *p, int jobs, long 
         post_error(rt, path, "Pixpipe.OutOfMemory", "out of memory");
         goto out;
     }
-    pix_run_opts opts = { .jobs = jobs, .quiet = true, .json_log = true, .request_id = id,
+    pix_reporter report = { .json = true, .request_id = id, .t0 = t0 };
+    pix_run_opts opts = { .jobs = jobs, .on_done = pix_report_job, .user = &report,
                           .deadline_ms = deadline, .margin_ms = margin_ms, .results = res };
     pix_run_summary sum = { 0 };
     if (in.n)
@@ -311,7 +314,7 @@ int pix_cmd_lambda(int argc, char **argv)
     /* where a cold start goes, for `-v` and the docs' figures */
     pix_log(PIX_LOG_DEBUG, "lambda", "init %.1f ms: libvips %.1f, pipeline and plugins %.1f, "
             "start %.1f", pix_now_ms() - t0, t_vips - t0, t_pipe - t_vips, pix_now_ms() - t_pipe);
-    if (strcmp(p->dest->plugin->name, "storage-fs") != 0 && !p->trigger_bucket)
+    if (!pix_serves(p->dest, PIX_SCHEME_FILE) && !p->trigger_bucket)
         pix_log(PIX_LOG_WARN, "lambda", "%s declares no trigger: section, so pixpipe cannot "
                 "check that its outputs do not trigger it again; they carry pixpipe's marker "
                 "and are skipped, at the cost of an invocation each", p->path);

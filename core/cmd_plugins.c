@@ -9,16 +9,6 @@
 #include "options.h"
 #include "registry.h"
 
-static const char *kind_name(pix_kind k)
-{
-    switch (k) {
-    case PIX_KIND_STAGE: return "stage";
-    case PIX_KIND_STORAGE: return "storage";
-    case PIX_KIND_METADATA: return "metadata";
-    }
-    return "?";
-}
-
 static void list_all(pix_registry *reg)
 {
     size_t n = pix_registry_load_all(reg);
@@ -28,7 +18,7 @@ static void list_all(pix_registry *reg)
         const pix_plugin *pl;
         pix_registry_at(reg, i, &name, &path, &pl, &refusal);
         if (pl)
-            printf("%-18s %-9s %-8s %s\n", name, kind_name(pl->kind), pl->version, pl->summary);
+            printf("%-18s %-9s %-8s %s\n", name, pix_kind_name(pl->kind), pl->version, pl->summary);
         else
             printf("%-18s %-9s %-8s refused: %s: %s\n", name, "-", "-", path,
                    refusal ? refusal : "?");
@@ -47,9 +37,17 @@ static void show_one(const pix_registry *reg, const pix_plugin *pl)
     /* With several folders on the search path, which file was loaded is the
      * first thing to know when a plugin does not behave as built. */
     printf("%s %s (%s plugin, ABI %u.%u)\n%s\nFile: %s\n", pl->name, pl->version,
-           kind_name(pl->kind), pl->abi_major, pl->abi_minor, pl->summary, file ? file : "?");
-    if (pl->kind == PIX_KIND_STAGE && pl->ops.stage.finish)
+           pix_kind_name(pl->kind), pl->abi_major, pl->abi_minor, pl->summary, file ? file : "?");
+    const pix_stage_plugin *stage = pix_stage_of(pl);
+    const pix_storage_plugin *storage = pix_storage_of(pl);
+    if (stage && stage->finish)
         printf("Runs a finish step after the renditions are stored, for every job.\n");
+    if (stage && (pl->flags & PIX_PLUGIN_WRITES_RECORDS))
+        printf("Writes records: the pipeline needs a metadata: section.\n");
+    if (storage)
+        printf("Serves %s objects%s%s.\n", storage->scheme,
+               storage->default_root ? "; destination root by default " : "",
+               storage->default_root ? storage->default_root : "");
     if (!pl->options || !pl->options[0].name) {
         printf("\nNo options.\n");
         return;
@@ -106,11 +104,11 @@ int pix_cmd_plugins(int argc, char **argv)
     } else if (argc > 1) {
         /* short names as in a pipeline file: fs, sqlite, ... */
         const pix_plugin *pl = pix_registry_get(reg, argv[1], &err);
-        static const char *const prefixes[] = { "storage-", "metadata-" };
-        for (size_t i = 0; !pl && i < sizeof prefixes / sizeof *prefixes; i++) {
+        static const pix_kind prefixed[] = { PIX_KIND_STORAGE, PIX_KIND_METADATA };
+        for (size_t i = 0; !pl && i < sizeof prefixed / sizeof *prefixed; i++) {
             char full[256];
             pix_err ignored;
-            snprintf(full, sizeof full, "%s%s", prefixes[i], argv[1]);
+            snprintf(full, sizeof full, "%s-%s", pix_kind_name(prefixed[i]), argv[1]);
             pl = pix_registry_get(reg, full, &ignored);
         }
         if (pl) {

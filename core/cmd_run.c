@@ -10,6 +10,8 @@
 #include "commands.h"
 #include "event.h"
 #include "inputs.h"
+#include "cmd_report.h"
+#include "host.h"
 #include "job.h"
 #include "log.h"
 #include "pipeline_check.h"
@@ -63,7 +65,7 @@ static int add_event(pix_inputs *in, const char *path, pix_err *err)
  * source, local paths a folder source. */
 static int check_inputs(const pix_pipeline *p, const pix_inputs *in, pix_err *err)
 {
-    bool s3_source = strcmp(p->source->plugin->name, "storage-fs") != 0;
+    bool s3_source = !pix_serves(p->source, PIX_SCHEME_FILE);
     for (size_t i = 0; i < in->n; i++) {
         if (in->items[i].s3 && !s3_source)
             return pix_err_set(err, "%s: an S3 object, but the pipeline's source is %s; use a "
@@ -96,7 +98,9 @@ int pix_cmd_run(int argc, char **argv)
      * side by side are what fills the machine (at most 4: memory grows
      * with each job). */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    pix_run_opts opts = { .jobs = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus };
+    pix_run_opts opts = { .jobs = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus,
+                          .on_done = pix_report_job };
+    pix_reporter report = { 0 };
     pix_registry *reg = NULL;
     pix_pipeline *p = NULL;
     pix_inputs in = { 0 };
@@ -114,7 +118,7 @@ int pix_cmd_run(int argc, char **argv)
             }
             break;
         case 'n': opts.dry_run = true; break;
-        case 'q': opts.quiet = true; break;
+        case 'q': report.quiet = true; break;
         case 'v': pix_log_set_level(PIX_LOG_DEBUG); break;
         case 'e': event_path = optarg; break;
         case 'l':
@@ -123,7 +127,7 @@ int pix_cmd_run(int argc, char **argv)
                         optarg);
                 return 2;
             }
-            opts.json_log = strcmp(optarg, "json") == 0;
+            report.json = strcmp(optarg, "json") == 0;
             break;
         case 'h':
             puts(RUN_USAGE);
@@ -133,7 +137,8 @@ int pix_cmd_run(int argc, char **argv)
             return 2;
         }
     }
-    opts.progress = !opts.quiet && !opts.json_log && isatty(STDERR_FILENO);
+    report.progress = !report.quiet && !report.json && isatty(STDERR_FILENO);
+    opts.user = &report;
 
     if (pix_vips_start(argv[0], &err) < 0)
         goto fail;
@@ -146,14 +151,14 @@ int pix_cmd_run(int argc, char **argv)
     if (!p)
         goto fail;
     if (optind >= argc && !event_path &&
-        (!p->source_bucket || strcmp(p->source->plugin->name, "storage-fs") != 0)) {
+        (!p->source_bucket || !pix_serves(p->source, PIX_SCHEME_FILE))) {
         pix_err_set(&err, "run: no input given (files or folders), and the pipeline declares "
                     "no source folder (source: { storage: fs, root: DIR })");
         goto fail;
     }
     /* Never read our own outputs back when a folder holding them is named. */
     char dest_real[PATH_MAX];
-    const char *exclude = strcmp(p->dest->plugin->name, "storage-fs") == 0 &&
+    const char *exclude = pix_serves(p->dest, PIX_SCHEME_FILE) &&
                           realpath(p->dest_bucket, dest_real) ? dest_real : NULL;
     for (int i = optind; i < argc; i++)
         if ((strncmp(argv[i], "s3://", 5) == 0 ? pix_inputs_add_s3_uri(&in, argv[i], &err)
@@ -174,7 +179,9 @@ int pix_cmd_run(int argc, char **argv)
         goto fail;
 
     pix_run_summary sum;
+    report.t0 = pix_now_ms();
     pix_run(p, &in, &opts, &sum);
+    pix_report_end(&report);
     printf("%zu processed, %zu failed, %zu skipped\n", sum.ok, sum.failed, sum.skipped);
     status = sum.failed ? 1 : 0;
     goto out;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "host.h"
 #include "job.h"
 #include "pipeline_check.h"
 #include "setup.h"
@@ -19,7 +20,7 @@ static void describe(const pix_pipeline *p)
            p->key_template);
     printf("  metadata:    %s\n", p->metadata ? p->metadata->plugin->name : "none");
     printf("  output:      %s as %s\n", p->output_rendition,
-           p->output_format ? p->output_format : "source");
+           p->output.format);
     printf("  stages:     ");
     for (size_t i = 0; i < p->n_stages; i++)
         printf(" %s%s", p->stages[i]->plugin->name, i + 1 < p->n_stages ? "," : "");

@@ -4,7 +4,7 @@
 #ifndef PIX_CORE_COMMANDS_H
 #define PIX_CORE_COMMANDS_H
 
-#define PIX_VERSION "0.1.0"
+#define PIX_VERSION "0.2.0"
 
 int pix_cmd_run(int argc, char **argv);
 int pix_cmd_validate(int argc, char **argv);

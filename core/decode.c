@@ -9,6 +9,8 @@
  */
 #include "decode.h"
 
+#include <pixpipe/stage.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +23,10 @@ double pix_decode_scale(const pix_pipeline *p, int width, int height)
     double scale = 0.0;
 
     for (size_t i = 0; i < p->n_stages; i++) {
-        const pix_plugin *pl = p->stages[i]->plugin;
-        if (pl->ops.stage.min_scale) {
-            double s = pl->ops.stage.min_scale(p->stages[i]->state, width, height);
+        const pix_instance *st = p->stages[i];
+        const pix_plugin *pl = st->plugin;
+        if (st->stage->min_scale) {
+            double s = st->stage->min_scale(&st->ctx, width, height);
             if (!(s > 0.0) || s > 1.0) /* also catches NaN */
                 s = 1.0;
             if (s > scale)
@@ -92,14 +95,6 @@ static void own_blobs(VipsImage *im)
     }
 }
 
-static int orientation_of(VipsImage *im)
-{
-    int o = 1;
-    if (vips_image_get_typeof(im, VIPS_META_ORIENTATION) &&
-        vips_image_get_int(im, VIPS_META_ORIENTATION, &o))
-        o = 1;
-    return o >= 1 && o <= 8 ? o : 1;
-}
 
 /* CMYK goes to sRGB through its own embedded profile (libvips' CMYK
  * profile when it has none) and leaves tagged sRGB.  libvips' thumbnail
@@ -148,7 +143,7 @@ int pix_job_decode(pix_job *job)
     int rc = -1;
 
     double t0 = pix_now_ms();
-    int orientation = orientation_of(job->header);
+    int orientation = pix_image_orientation(job->header);
     bool swap = orientation >= 5; /* a quarter turn swaps the sides */
     int w = swap ? job->src.height : job->src.width;
     int h = swap ? job->src.width : job->src.height;
@@ -163,14 +158,9 @@ int pix_job_decode(pix_job *job)
                       : vips_thumbnail_buffer(job->bytes, job->len, &im, tw < 1 ? 1 : tw,
                                               "height", th < 1 ? 1 : th, "size", VIPS_SIZE_DOWN,
                                               "option_string", opts, NULL);
-    if (failed) {
-        pix_job_fail(job, NULL, "cannot decode the %s: %s", job->format,
-                     pix_vips_error(why, sizeof why));
-        goto out;
-    }
     /* The pixels are upright now: the tag must say so, or a viewer would
      * turn them a second time. */
-    if (vips_copy(im, &out, NULL)) {
+    if (failed || vips_copy(im, &out, NULL)) {
         pix_job_fail(job, NULL, "cannot decode the %s: %s", job->format,
                      pix_vips_error(why, sizeof why));
         goto out;
@@ -189,9 +179,9 @@ int pix_job_decode(pix_job *job)
     job->decode_scale = scale;
     job->decodes++;
     if (job->src.pages > 1 && !animate)
-        pix_host_api.job_note(job, "animated source (%d frames): the first frame is used, "
-                              "as %s output cannot animate", job->src.pages,
-                              pix_format_resolve(p->output.format, job->format, false));
+        pix_job_note(job, "animated source (%d frames): the first frame is used, as %s "
+                     "output cannot animate", job->src.pages,
+                     pix_format_resolve(p->output.format, job->format, false));
     pix_log(PIX_LOG_DEBUG, NULL, "%s: decode %s %dx%d%s at scale %.4f (box %dx%d)%s%s",
             job->key, job->format, w, h, animate ? " all frames" : "", scale, tw, th,
             orientation != 1 ? ", rotated upright" : "", cmyk ? ", CMYK to sRGB" : "");

@@ -137,17 +137,10 @@ const char *pix_format_mime(const char *format)
     return f ? f->mime : "application/octet-stream";
 }
 
-int pix_format_check(const char *format, pix_err *err)
+bool pix_format_can_save(const char *format)
 {
-    if (strcmp(format, "source") == 0)
-        return 0;
-    const fmt *f = lookup(format);
-    if (!f)
-        return pix_err_set(err, "unknown output format '%s'", format);
-    if (!can_save(f))
-        return pix_err_set(err, "this libvips cannot write %s (no %s saver or encoder built in)",
-                           format, f->name);
-    return 0;
+    const fmt *f = format ? lookup(format) : NULL;
+    return f && can_save(f);
 }
 
 /* JPEG has no alpha: flatten on white, which is what a viewer shows for a
@@ -256,31 +249,3 @@ out:
     return rc;
 }
 
-/* The largest `effort` each encoder takes (libvips 8.14): png compression
- * 0..9, webp effort 0..6, avif effort 0..9.  Others take none. */
-static int effort_max(const char *format)
-{
-    if (strcmp(format, "png") == 0 || strcmp(format, "avif") == 0)
-        return 9;
-    if (strcmp(format, "webp") == 0)
-        return 6;
-    return -1;
-}
-
-int pix_output_check(const char *format, const char *rendition, int effort, pix_err *err)
-{
-    if (pix_format_check(format, err) < 0)
-        return pix_err_prefix(err, "format");
-    if (!rendition || !*rendition || strchr(rendition, '/'))
-        return pix_err_set(err, "rendition: '%s' must be a non-empty name without '/'",
-                           rendition ? rendition : "");
-    if (effort >= 0 && strcmp(format, "source") != 0) {
-        int max = effort_max(format);
-        if (max < 0)
-            return pix_err_set(err, "effort: %s takes no effort setting", format);
-        if (effort > max)
-            return pix_err_set(err, "effort: %d is out of range for %s; expected 0..%d", effort,
-                               format, max);
-    }
-    return 0;
-}

@@ -29,14 +29,9 @@ const char *pix_format_from_mime(const char *mime);
  * NULL.  Only a guess, for plans made without reading the object. */
 const char *pix_format_from_name(const char *key);
 
-/* Checks this libvips can write format ("source" always passes).  Returns
- * 0, or -1 with err saying what is missing. */
-int pix_format_check(const char *format, pix_err *err);
-
-/* Checks an output's settings: the format can be written, the rendition
- * name is usable in a key, effort lies in the encoder's range (-1: default).
- * Returns 0, or -1 with err naming the setting ("format: ..."). */
-int pix_output_check(const char *format, const char *rendition, int effort, pix_err *err);
+/* Whether this libvips writes format (host->format_can_save): one probe
+ * per format and process; false for an unknown format. */
+bool pix_format_can_save(const char *format);
 
 /* Encodes img (borrowed) as format with enc's options.  *buf is allocated
  * with g_malloc: caller frees with g_free().  Returns 0 or -1 with err. */

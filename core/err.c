@@ -12,10 +12,7 @@ int pix_err_vset(pix_err *err, const char *fmt, va_list ap)
 
 int pix_err_set(pix_err *err, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    pix_err_vset(err, fmt, ap);
-    va_end(ap);
+    PIX_WITH_VA(fmt, pix_err_vset(err, fmt, ap));
     return -1;
 }
 
@@ -66,9 +63,12 @@ char *pix_one_line(const char *src, char *buf, size_t size)
 
 char *pix_vips_error(char *buf, size_t size)
 {
-    pix_one_line(vips_error_buffer(), buf, size);
+    /* Read and cleared in one step under libvips' own lock: a message
+     * another thread adds meanwhile stays for that thread to take. */
+    char *text = vips_error_buffer_copy();
+    pix_one_line(text ? text : "", buf, size);
+    g_free(text);
     if (!buf[0])
         snprintf(buf, size, "unknown libvips error");
-    vips_error_clear();
     return buf;
 }

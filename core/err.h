@@ -16,7 +16,15 @@ int pix_err_vset(pix_err *err, const char *fmt, va_list ap) PIX_PRINTF(2, 0);
 /* Prepends "prefix: " to the message already in err. */
 int pix_err_prefix(pix_err *err, const char *fmt, ...) PIX_PRINTF(2, 3);
 
-
+/* The body of a printf-style wrapper: runs CALL, an expression that uses
+ * the va_list `ap` holding the arguments after LAST. */
+#define PIX_WITH_VA(LAST, CALL)                                                \
+    do {                                                                       \
+        va_list ap;                                                            \
+        va_start(ap, LAST);                                                    \
+        CALL;                                                                  \
+        va_end(ap);                                                            \
+    } while (0)
 
 /* src as one line, copied into buf (truncated to fit): line breaks inside
  * become "; ", trailing ones and trailing blanks are dropped.  Plugins'
@@ -25,6 +33,7 @@ int pix_err_prefix(pix_err *err, const char *fmt, ...) PIX_PRINTF(2, 3);
 char *pix_one_line(const char *src, char *buf, size_t size);
 
 /* libvips' error buffer as one line (newlines become "; ", the trailing one
- * dropped), copied into buf; the buffer is then cleared.  Returns buf. */
+ * dropped), copied into buf and cleared in one step; "unknown libvips
+ * error" when it was empty.  Returns buf. */
 char *pix_vips_error(char *buf, size_t size);
 #endif

@@ -16,23 +16,13 @@
  * what the text says.  One bad SQS message spoils only itself.
  */
 #include "event.h"
+#include "hex.h"
 
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 char *pix_url_decode(const char *in, bool plus_is_space, pix_err *err)
 {
@@ -46,7 +36,7 @@ char *pix_url_decode(const char *in, bool plus_is_space, pix_err *err)
         if (*p == '+' && plus_is_space) {
             *o++ = ' ';
         } else if (*p == '%') {
-            int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+            int hi = pix_hex_digit(p[1]), lo = hi < 0 ? -1 : pix_hex_digit(p[2]);
             if (hi < 0 || lo < 0) {
                 pix_err_set(err, "'%s': bad escape at '%.3s'", in, p);
                 goto fail;
@@ -284,43 +274,56 @@ static int ev_payload(ev_ctx *c, json_t *doc, const char *path)
                             "EventBridge aws.s3 event");
 }
 
+/* Reads the document of one envelope level; doc and path are borrowed. */
+typedef int ev_reader(ev_ctx *c, json_t *doc, const char *path);
+
+/* Parses text, the JSON string in field name at path, and hands the
+ * document to read.  Owns the document; borrows the rest.  Each caller
+ * names its read in code, one envelope inward, so the text never decides
+ * how deep the parse goes. */
+static int ev_nested(ev_ctx *c, const char *path, const char *name, const char *text,
+                     ev_reader *read)
+{
+    char sub[256];
+
+    ev_join(sub, sizeof sub, path, name);
+    json_t *doc = ev_load(sub, text, strlen(text), PIX_EVENT_MAX_BODY, c->err);
+    if (!doc)
+        return -1;
+    int rc = read(c, doc, sub);
+    json_decref(doc);
+    return rc;
+}
+
 /* An SNS notification: its Message is what S3 sent. */
 static int ev_sns(ev_ctx *c, json_t *sns, const char *path)
 {
     const char *type = ev_str(sns, "Type");
     const char *msg = ev_str(sns, "Message");
-    char sub[256];
 
     if (type && strcmp(type, "Notification") != 0)
         return ev_fail(c, path, "an SNS \"%.40s\", expected a \"Notification\"", type);
     if (!msg)
         return ev_fail(c, path, "an SNS notification without a string \"Message\"");
-    ev_join(sub, sizeof sub, path, "Message");
-    json_t *doc = ev_load(sub, msg, strlen(msg), PIX_EVENT_MAX_BODY, c->err);
-    if (!doc)
-        return -1;
-    int rc = ev_payload(c, doc, sub);
-    json_decref(doc);
-    return rc;
+    return ev_nested(c, path, "Message", msg, ev_payload);
+}
+
+/* An SQS body's document: an SNS envelope, or what S3 sent. */
+static int ev_sqs_doc(ev_ctx *c, json_t *doc, const char *path)
+{
+    if (ev_str(doc, "Type") && json_object_get(doc, "Message"))
+        return ev_sns(c, doc, path);
+    return ev_payload(c, doc, path);
 }
 
 /* An SQS message's body: what S3 sent, or an SNS envelope around it. */
 static int ev_sqs_body(ev_ctx *c, json_t *rec, const char *path)
 {
     const char *body = ev_str(rec, "body");
-    char sub[256];
 
     if (!body)
         return ev_fail(c, path, "an SQS message without a string \"body\"");
-    ev_join(sub, sizeof sub, path, "body");
-    json_t *doc = ev_load(sub, body, strlen(body), PIX_EVENT_MAX_BODY, c->err);
-    if (!doc)
-        return -1;
-    const char *type = ev_str(doc, "Type");
-    int rc = type && json_object_get(doc, "Message") ? ev_sns(c, doc, sub)
-                                                     : ev_payload(c, doc, sub);
-    json_decref(doc);
-    return rc;
+    return ev_nested(c, path, "body", body, ev_sqs_doc);
 }
 
 static int ev_add_bad(pix_event_summary *sum, const char *id, const char *reason)

@@ -6,19 +6,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "grow.h"
 #include "paths.h"
 
+/* Appends one input holding copies of bucket, key and display (borrowed).
+ * Returns 0, or -1 when out of memory with nothing added. */
 static int push(pix_inputs *in, const char *bucket, const char *key, const char *display,
                 bool from_folder)
 {
-    if (in->n == in->cap) {
-        size_t cap = in->cap ? in->cap * 2 : 64;
-        pix_input *items = realloc(in->items, cap * sizeof *items);
-        if (!items)
-            return -1;
-        in->items = items;
-        in->cap = cap;
-    }
+    pix_input *items = pix_grow(in->items, in->n, &in->cap, sizeof *items, 64);
+    if (!items)
+        return -1;
+    in->items = items;
     pix_input *it = &in->items[in->n];
     it->bucket = strdup(bucket);
     it->key = strdup(key);
@@ -60,13 +59,10 @@ static int walk(pix_inputs *in, const char *root, const char *rel, const char *s
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn)
-                goto out;
-            names = nn;
-        }
+        char **nn = pix_grow(names, n, &cap, sizeof *nn, 32);
+        if (!nn)
+            goto out;
+        names = nn;
         if (!(names[n] = strdup(de->d_name)))
             goto out;
         n++;

@@ -1,16 +1,20 @@
 /*
- * One job: the path of one source object through the pipeline.
+ * One job: the path of one source object through the pipeline, and every
+ * change of a job's state (the host table's job_* functions adapt these).
  *
  *   fetch -> limits (bytes) -> detect -> header -> limits (pixels)
- *     -> stages in order -> output rendition -> encode -> store -> finish
+ *     -> decode -> stages in order (deadline checked before each)
+ *     -> output rendition -> encode -> store -> finish
  *
  * The first error recorded ends the job as failed; the finish callbacks
- * still run so that a metadata sink can record the failure.
+ * still run so that a metadata sink can record the failure.  pix_job_run()
+ * at the end of this file reads as that list.
  */
 #include "job.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,13 @@ double pix_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int64_t pix_epoch_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 pix_job *pix_job_new(const pix_pipeline *p, const char *bucket, const char *key)
@@ -68,7 +79,6 @@ void pix_job_free(pix_job *job)
         free(r->key);
         free(r);
     }
-    free(job->rend);
     for (size_t i = 0; i < job->n_timings; i++)
         free(job->timing_names[i]);
     if (job->image)
@@ -76,12 +86,10 @@ void pix_job_free(pix_job *job)
     if (job->header)
         g_object_unref(job->header);
     pix_record_free(job->record);
-    free(job->bytes);
-    free(job->bucket);
-    free(job->key);
-    free(job->sequencer);
-    free(job->reason);
-    free(job);
+    void *owned[] = { job->rend, job->bytes, job->bucket, job->key, job->sequencer,
+                      job->reason, job };
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        free(owned[i]);
 }
 
 void pix_job_failv(pix_job *job, const char *who, const char *fmt, va_list ap)
@@ -100,10 +108,105 @@ void pix_job_failv(pix_job *job, const char *who, const char *fmt, va_list ap)
 
 void pix_job_fail(pix_job *job, const char *who, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    pix_job_failv(job, who, fmt, ap);
-    va_end(ap);
+    PIX_WITH_VA(fmt, pix_job_failv(job, who, fmt, ap));
+}
+
+void pix_job_fail_vipsv(pix_job *job, const char *who, const char *fmt, va_list ap)
+{
+    char what[1024], why[1024];
+    vsnprintf(what, sizeof what, fmt, ap);
+    /* Taken even when the job has failed already: what is left in libvips'
+     * buffer would be reported by the next job that fails. */
+    pix_vips_error(why, sizeof why);
+    pix_job_fail(job, who, "%s: %s", what, why);
+}
+
+static void pix_job_fail_vips(pix_job *job, const char *who, const char *fmt, ...)
+    PIX_PRINTF(3, 4);
+static void pix_job_fail_vips(pix_job *job, const char *who, const char *fmt, ...)
+{
+    PIX_WITH_VA(fmt, pix_job_fail_vipsv(job, who, fmt, ap));
+}
+
+void pix_job_skipv(pix_job *job, const char *fmt, va_list ap)
+{
+    char raw[2048], msg[2048];
+    if (job->status != PIX_JOB_OK)
+        return;
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    pix_one_line(raw, msg, sizeof msg);
+    free(job->reason);
+    job->reason = strdup(msg[0] ? msg : "skipped");
+    job->status = PIX_JOB_SKIPPED;
+}
+
+void pix_job_skip(pix_job *job, const char *fmt, ...)
+{
+    PIX_WITH_VA(fmt, pix_job_skipv(job, fmt, ap));
+}
+
+void pix_job_notev(pix_job *job, const char *fmt, va_list ap)
+{
+    char raw[1024], note[1024];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    pix_rec_append_str(job->record, "notes", pix_one_line(raw, note, sizeof note));
+}
+
+void pix_job_note(pix_job *job, const char *fmt, ...)
+{
+    PIX_WITH_VA(fmt, pix_job_notev(job, fmt, ap));
+}
+
+static const char *actor_name(const pix_job *job)
+{
+    return job->actor ? job->actor->plugin->name : NULL;
+}
+
+void pix_job_set_image(pix_job *job, VipsImage *img)
+{
+    if (!img)
+        return;
+    if (job->image)
+        g_object_unref(job->image);
+    job->image = img;
+    job->image_in_memory = false;
+}
+
+VipsImage *pix_job_image_shared(pix_job *job)
+{
+    if (!job->image || job->image_in_memory)
+        return job->image;
+    double t0 = pix_now_ms();
+    VipsImage *mem = vips_image_copy_memory(job->image);
+    if (!mem) {
+        pix_job_fail_vips(job, actor_name(job), "cannot decode the image");
+        return NULL;
+    }
+    g_object_unref(job->image);
+    job->image = mem;
+    job->image_in_memory = true;
+    job->materialised++;
+    pix_job_time(job, "materialise", pix_now_ms() - t0);
+    return job->image;
+}
+
+int pix_job_write_record(pix_job *job)
+{
+    const pix_instance *md = job->pipeline->metadata;
+    if (!md) {
+        pix_job_fail(job, actor_name(job), "the pipeline has no metadata backend "
+                     "(add a metadata: section to %s)", job->pipeline->path);
+        return -1;
+    }
+    const pix_instance *saved = job->actor;
+    job->actor = md;
+    double t0 = pix_now_ms();
+    int rc = md->metadata->put(&md->ctx, job, job->record);
+    if (rc < 0 && job->status == PIX_JOB_OK)
+        pix_job_fail(job, md->plugin->name, "metadata write failed without a reason");
+    pix_job_time(job, "metadata", pix_now_ms() - t0);
+    job->actor = saved;
+    return rc < 0 ? -1 : 0;
 }
 
 void pix_job_time(pix_job *job, const char *step, double ms)
@@ -191,8 +294,8 @@ static void fetch(pix_job *job)
 
     job->actor = src;
     double t0 = pix_now_ms();
-    int rc = src->plugin->ops.storage.get(src->state, job, job->bucket, job->key,
-                                          p->max_input_bytes, &b, &info);
+    int rc = src->storage->get(&src->ctx, job, job->bucket, job->key, p->max_input_bytes, &b,
+                               &info);
     pix_job_time(job, "fetch", pix_now_ms() - t0);
     job->actor = NULL;
     if (rc < 0) {
@@ -222,47 +325,62 @@ static void fetch(pix_job *job)
         pix_job_fail(job, NULL, "is %zu bytes, over limits.max_input_bytes (%" PRIu64 " bytes)",
                      b.len, p->max_input_bytes);
     else if (info.written_by_pixpipe)
-        pix_host_api.job_skip(job, "written by pixpipe itself (an output, not an original)");
+        pix_job_skip(job, "written by pixpipe itself (an output, not an original)");
 }
 
-/* Reads the header only (sequential access, nothing decoded yet) and checks
- * the pixel limit before any pixel is decoded. */
-static void open_source(pix_job *job)
-{
-    const pix_pipeline *p = job->pipeline;
-    char why[1024];
+/* libvips keeps one error buffer for the process.  Opening a source (the
+ * sniff and the header read) is where jobs started together fail together,
+ * so it is done one job at a time, its message taken before the next job
+ * opens: each job reports its own file's reason.  It costs little, since
+ * opening reads only the header. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 
-    double t0 = pix_now_ms();
+/* The format, from the bytes: a file no loader knows fails (or, found in
+ * a folder walk, is skipped as not an image). */
+static void detect(pix_job *job)
+{
+    pthread_mutex_lock(&open_lock);
     const char *family = pix_format_detect(job->bytes, job->len);
-    if (!family) {
-        if (job->skip_unknown)
-            pix_host_api.job_skip(job, "not an image format libvips can read");
-        else
-            pix_job_fail(job, NULL, "not an image format libvips can read (%zu bytes)", job->len);
-        return;
-    }
+    pthread_mutex_unlock(&open_lock);
+    if (family)
+        snprintf(job->format, sizeof job->format, "%s", family);
+    else if (job->skip_unknown)
+        pix_job_skip(job, "not an image format libvips can read");
+    else
+        pix_job_fail(job, NULL, "not an image format libvips can read (%zu bytes)", job->len);
+}
+
+/* Reads the header only (sequential access, nothing decoded yet). */
+static void read_header(pix_job *job)
+{
+    double t0 = pix_now_ms();
+    pthread_mutex_lock(&open_lock);
     VipsImage *im = vips_image_new_from_buffer(job->bytes, job->len, "", "access",
                                                VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                               (VipsFailOn)p->fail_on, NULL);
-    if (!im) {
-        pix_job_fail(job, NULL, "cannot read the %s header: %s", family,
-                     pix_vips_error(why, sizeof why));
+                                               (VipsFailOn)job->pipeline->fail_on, NULL);
+    if (!im)
+        pix_job_fail_vips(job, NULL, "cannot read the %s header", job->format);
+    pthread_mutex_unlock(&open_lock);
+    if (!im)
         return;
-    }
-    int w = vips_image_get_width(im), h = vips_image_get_height(im);
     int pages = vips_image_get_n_pages(im);
     const char *compression = NULL;
-    if (strcmp(family, "heif") == 0 && vips_image_get_typeof(im, "heif-compression") &&
+    if (strcmp(job->format, "heif") == 0 && vips_image_get_typeof(im, "heif-compression") &&
         vips_image_get_string(im, "heif-compression", &compression) == 0 && compression &&
         strcmp(compression, "av1") == 0)
-        family = "avif";
-    snprintf(job->format, sizeof job->format, "%s", family);
-    job->src.width = w;
-    job->src.height = h;
+        snprintf(job->format, sizeof job->format, "avif");
+    job->src.width = vips_image_get_width(im);
+    job->src.height = vips_image_get_height(im);
     job->src.pages = pages < 1 ? 1 : pages;
     job->header = im;
     pix_job_time(job, "header", pix_now_ms() - t0);
+}
 
+/* The pixel limit, before any pixel is decoded. */
+static void check_pixels(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    int w = job->src.width, h = job->src.height;
     uint64_t pixels = (uint64_t)w * (uint64_t)h * (uint64_t)job->src.pages;
     if (p->max_pixels && pixels > p->max_pixels)
         pix_job_fail(job, NULL, "is %dx%d%s = %" PRIu64 " pixels, over limits.max_pixels "
@@ -270,14 +388,22 @@ static void open_source(pix_job *job)
                      p->max_pixels);
 }
 
+/* The stages in order.  Before each, the deadline: a job that cannot end
+ * in time fails now, with its reason and record written, rather than be
+ * cut off mid-write when the runtime is killed. */
 static void run_stages(pix_job *job)
 {
     const pix_pipeline *p = job->pipeline;
     for (size_t i = 0; i < p->n_stages && job->status == PIX_JOB_OK; i++) {
         const pix_instance *st = p->stages[i];
+        if (job->deadline_ms && pix_epoch_ms() >= job->deadline_ms) {
+            pix_job_fail(job, NULL, "deadline reached before %s (stage %zu of %zu)",
+                         st->plugin->name, i + 1, p->n_stages);
+            break;
+        }
         job->actor = st;
         double t0 = pix_now_ms();
-        int rc = st->plugin->ops.stage.process(st->state, job);
+        int rc = st->stage->process(&st->ctx, job);
         pix_job_time(job, st->plugin->name, pix_now_ms() - t0);
         job->actor = NULL;
         if (rc < 0)
@@ -345,8 +471,8 @@ static void store_all(pix_job *job)
         };
         const pix_put_info put = { pix_format_mime(r->format), meta, sizeof meta / sizeof *meta };
         job->actor = dst;
-        int rc = dst->plugin->ops.storage.put(dst->state, job, p->dest_bucket, r->key, r->data,
-                                              r->len, &put);
+        int rc = dst->storage->put(&dst->ctx, job, p->dest_bucket, r->key, r->data, r->len,
+                                   &put);
         job->actor = NULL;
         if (rc < 0) {
             pix_job_fail(job, dst->plugin->name, "cannot write '%s' (no reason given)", r->key);
@@ -373,11 +499,11 @@ static void finish_stages(pix_job *job)
     }
     for (size_t i = 0; i < p->n_stages; i++) {
         const pix_instance *st = p->stages[i];
-        if (!st->plugin->ops.stage.finish)
+        if (!st->stage->finish)
             continue;
         job->actor = st;
         pix_status before = job->status;
-        int rc = st->plugin->ops.stage.finish(st->state, job, before);
+        int rc = st->stage->finish(&st->ctx, job, before);
         job->actor = NULL;
         if (rc < 0)
             pix_job_fail(job, st->plugin->name, "finish failed without giving a reason");
@@ -393,7 +519,7 @@ static void plan_from_head(pix_job *job)
     pix_object_info info = { 0 };
 
     job->actor = src;
-    int rc = src->plugin->ops.storage.head(src->state, job, job->bucket, job->key, &info);
+    int rc = src->storage->head(&src->ctx, job, job->bucket, job->key, &info);
     job->actor = NULL;
     if (rc < 0) {
         pix_job_fail(job, src->plugin->name, "cannot look up '%s' (no reason given)", job->key);
@@ -410,34 +536,50 @@ static void plan_from_head(pix_job *job)
         pix_job_fail(job, NULL, "is %" PRIu64 " bytes, over limits.max_input_bytes (%" PRIu64
                      " bytes)", info.size, p->max_input_bytes);
     else if (info.written_by_pixpipe)
-        pix_host_api.job_skip(job, "written by pixpipe itself (an output, not an original)");
+        pix_job_skip(job, "written by pixpipe itself (an output, not an original)");
+}
+
+/* The working image becomes the pipeline's main rendition. */
+static void add_output(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    pix_err err;
+
+    if (!job->image)
+        return;
+    g_object_ref(job->image);
+    if (pix_job_add_rendition(job, p->output_rendition, job->image, &p->output, &err) < 0)
+        pix_job_fail(job, NULL, "%s", err.msg);
+}
+
+static void decode(pix_job *job)
+{
+    pix_job_decode(job); /* the job records why it failed */
+}
+
+/* Runs step unless the job has already ended. */
+static void then(pix_job *job, void (*step)(pix_job *))
+{
+    if (job->status == PIX_JOB_OK)
+        step(job);
 }
 
 void pix_job_run(pix_job *job, bool dry_run)
 {
-    if (dry_run && job->pipeline->source->plugin->ops.storage.head) {
-        plan_from_head(job);
+    if (dry_run && job->pipeline->source->storage->head) {
+        plan_from_head(job); /* nothing downloaded */
         return;
     }
-    const pix_pipeline *p = job->pipeline;
-    pix_err err;
-
-    fetch(job);
-    if (job->status == PIX_JOB_OK)
-        open_source(job);
+    then(job, fetch);        /* bytes and object facts; byte limit; own outputs */
+    then(job, detect);       /* the format, from the bytes                      */
+    then(job, read_header);  /* size and pages, no pixel decoded                */
+    then(job, check_pixels); /* the pixel limit                                 */
     if (dry_run)
         return;
-    if (job->status == PIX_JOB_OK)
-        pix_job_decode(job);
-    run_stages(job);
-    if (job->status == PIX_JOB_OK && job->image) {
-        g_object_ref(job->image);
-        if (pix_job_add_rendition(job, p->output_rendition, job->image, &p->output, &err) < 0)
-            pix_job_fail(job, NULL, "%s", err.msg);
-    }
-    if (job->status == PIX_JOB_OK)
-        encode_all(job);
-    if (job->status == PIX_JOB_OK)
-        store_all(job);
-    finish_stages(job);
+    then(job, decode);       /* once, upright, at the scale the stages need     */
+    then(job, run_stages);   /* in order, the deadline checked before each      */
+    then(job, add_output);   /* the working image as the main rendition         */
+    then(job, encode_all);
+    then(job, store_all);
+    finish_stages(job);      /* always: a metadata sink records failures too    */
 }

@@ -60,15 +60,36 @@ struct pix_job {
 pix_job *pix_job_new(const pix_pipeline *p, const char *bucket, const char *key);
 void pix_job_free(pix_job *job);
 
-/* Runs the whole job: fetch, limits, header, stages, encode, store, finish.
- * The outcome is in job->status and job->reason.  dry_run stops after the
- * header and limits checks. */
+/* Runs the whole job: fetch, detect, limits, header, decode, stages,
+ * encode, store, finish.  The outcome is in job->status and job->reason.
+ * dry_run stops after the header and limits checks. */
 void pix_job_run(pix_job *job, bool dry_run);
 
-/* Marks the job failed with a reason unless it already has one; the host's
- * job_error and the core use it.  who may be NULL. */
+/* Job state changes: the host table's job_* functions are these.  who (a
+ * plugin's name, or NULL for the core) prefixes a failure's reason. */
+
+/* Marks the job failed with a reason unless it already has one. */
 void pix_job_fail(pix_job *job, const char *who, const char *fmt, ...) PIX_PRINTF(3, 4);
 void pix_job_failv(pix_job *job, const char *who, const char *fmt, va_list ap) PIX_PRINTF(3, 0);
+/* The same for a failed libvips call: the reason is fmt, ": " and
+ * libvips' own, whose buffer is taken and cleared at once. */
+void pix_job_fail_vipsv(pix_job *job, const char *who, const char *fmt, va_list ap)
+    PIX_PRINTF(3, 0);
+/* Ends a job that has not failed as skipped, with a reason. */
+void pix_job_skipv(pix_job *job, const char *fmt, va_list ap) PIX_PRINTF(2, 0);
+void pix_job_skip(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
+/* Adds a note (one line) to the record's "notes". */
+void pix_job_notev(pix_job *job, const char *fmt, va_list ap) PIX_PRINTF(2, 0);
+void pix_job_note(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
+
+/* Replaces the working image; steals img (NULL: nothing changes). */
+void pix_job_set_image(pix_job *job, VipsImage *img);
+/* The working image held in memory, made so once (see host->job_image_shared).
+ * Borrowed; NULL after failing the job. */
+VipsImage *pix_job_image_shared(pix_job *job);
+/* Hands the record to the pipeline's metadata backend.  Returns 0, or -1
+ * with the job failed. */
+int pix_job_write_record(pix_job *job);
 
 /* Adds a rendition: steals img (also on failure), copies enc.  Returns 0,
  * or -1 with err (duplicate name, bad format). */
@@ -80,8 +101,7 @@ void pix_job_time(pix_job *job, const char *step, double ms);
 
 /* Monotonic milliseconds. */
 double pix_now_ms(void);
-
-/* The host API table handed to every plugin. */
-extern const pix_host pix_host_api;
+/* Wall-clock milliseconds since the epoch (deadlines). */
+int64_t pix_epoch_ms(void);
 
 #endif

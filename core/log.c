@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "err.h"
+
 #include <pthread.h>
 #include <stdio.h>
 
@@ -38,8 +40,5 @@ void pix_logv(pix_log_level level, const char *who, const char *fmt, va_list ap)
 
 void pix_log(pix_log_level level, const char *who, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    pix_logv(level, who, fmt, ap);
-    va_end(ap);
+    PIX_WITH_VA(fmt, pix_logv(level, who, fmt, ap));
 }

@@ -78,6 +78,15 @@ static const char *shown(const pix_option *opt, const char *text, char *buf, siz
     return buf;
 }
 
+/* "VALUE is not EXPECTED": text (borrowed) did not parse as the type. */
+static int not_a(const pix_option *opt, const char *expected, const char *text, char *why,
+                 size_t why_size)
+{
+    char q[80];
+    snprintf(why, why_size, "%s is not %s", shown(opt, text, q, sizeof q), expected);
+    return -1;
+}
+
 static int out_of_range(const pix_option *opt, const char *what, const char *text, char *why,
                         size_t why_size)
 {
@@ -90,16 +99,13 @@ static int out_of_range(const pix_option *opt, const char *what, const char *tex
 static int parse_int(const pix_option *opt, const char *text, void *config, char *why,
                      size_t why_size)
 {
-    char q[80], *end;
+    char *end;
     long long v;
 
     errno = 0;
     v = strtoll(text, &end, 10);
-    if (end == text || *end) {
-        snprintf(why, why_size, "%s is not an int; expected a whole number",
-                 shown(opt, text, q, sizeof q));
-        return -1;
-    }
+    if (end == text || *end)
+        return not_a(opt, "an int; expected a whole number", text, why, why_size);
     if (errno == ERANGE || (bounded(opt) && ((double)v < opt->min || (double)v > opt->max)))
         return out_of_range(opt, "an int", text, why, why_size);
     *(int64_t *)field(opt, config) = v;
@@ -109,16 +115,13 @@ static int parse_int(const pix_option *opt, const char *text, void *config, char
 static int parse_number(const pix_option *opt, const char *text, void *config, char *why,
                         size_t why_size)
 {
-    char q[80], *end;
+    char *end;
     double v;
 
     errno = 0;
     v = strtod(text, &end);
-    if (end == text || *end || !isfinite(v)) {
-        snprintf(why, why_size, "%s is not a number; expected e.g. 0.5 or 12",
-                 shown(opt, text, q, sizeof q));
-        return -1;
-    }
+    if (end == text || *end || !isfinite(v))
+        return not_a(opt, "a number; expected e.g. 0.5 or 12", text, why, why_size);
     if (bounded(opt) && (v < opt->min || v > opt->max))
         return out_of_range(opt, "a number", text, why, why_size);
     *(double *)field(opt, config) = v;
@@ -129,7 +132,6 @@ static int parse_bool(const pix_option *opt, const char *text, void *config, cha
                       size_t why_size)
 {
     static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
-    char q[80];
 
     for (size_t i = 0; i < 3; i++) {
         if (!strcasecmp(text, yes[i]) || !strcasecmp(text, no[i])) {
@@ -137,23 +139,18 @@ static int parse_bool(const pix_option *opt, const char *text, void *config, cha
             return 0;
         }
     }
-    snprintf(why, why_size, "%s is not a bool; expected true or false (or yes/no, on/off)",
-             shown(opt, text, q, sizeof q));
-    return -1;
+    return not_a(opt, "a bool; expected true or false (or yes/no, on/off)", text, why,
+                 why_size);
 }
 
 static int parse_size_opt(const pix_option *opt, const char *text, void *config, char *why,
                           size_t why_size)
 {
-    char q[80];
     uint64_t v;
 
-    if (pix_parse_size(text, &v) < 0) {
-        snprintf(why, why_size,
-                 "%s is not a size; expected a count such as 4096, 100K, 50MB or 1.5GiB",
-                 shown(opt, text, q, sizeof q));
-        return -1;
-    }
+    if (pix_parse_size(text, &v) < 0)
+        return not_a(opt, "a size; expected a count such as 4096, 100K, 50MB or 1.5GiB", text,
+                     why, why_size);
     if (bounded(opt) && ((double)v < opt->min || (double)v > opt->max))
         return out_of_range(opt, "a size", text, why, why_size);
     *(uint64_t *)field(opt, config) = v;
@@ -182,16 +179,11 @@ static int parse_enum(const pix_option *opt, const char *text, void *config, cha
 static int parse_colour_opt(const pix_option *opt, const char *text, void *config, char *why,
                             size_t why_size)
 {
-    char q[80];
     pix_colour c;
 
-    if (pix_parse_colour(text, &c) < 0) {
-        snprintf(why, why_size,
-                 "%s is not a colour; expected #rgb, #rrggbb, #rrggbbaa or a name such as "
-                 "black, white, red, transparent",
-                 shown(opt, text, q, sizeof q));
-        return -1;
-    }
+    if (pix_parse_colour(text, &c) < 0)
+        return not_a(opt, "a colour; expected #rgb, #rrggbb, #rrggbbaa or a name such as "
+                          "black, white, red, transparent", text, why, why_size);
     *(pix_colour *)field(opt, config) = c;
     return 0;
 }

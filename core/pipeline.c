@@ -4,8 +4,10 @@
  * stops the load.  Plugin options and the pipeline's own limits/output go
  * through the same validator (optfill.c), so their errors read the same. */
 #include "pipeline.h"
+#include <pixpipe/stage.h>
 #include "keys.h"
 #include "encode.h"
+#include "host.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,30 +49,15 @@ static const pix_option limits_table[] = {
 
 typedef struct output_cfg {
     char *rendition;
-    int format;
-    int64_t quality, effort;
-    bool lossless, progressive, keep_metadata;
+    pix_encode_config enc;
 } output_cfg;
 
-static const char *const format_choices[] = {"jpeg", "png", "webp", "avif", "gif", "tiff",
-                                             "source", NULL};
-
 static const pix_option output_table[] = {
-    {"rendition", PIX_OPT_STRING, 0, offsetof(output_cfg, rendition), "main", 1, 128, NULL,
-     "Name of the rendition made from the working image at the end."},
-    {"format", PIX_OPT_ENUM, 0, offsetof(output_cfg, format), "source", 0, 0, format_choices,
-     "Encoding of that rendition; source keeps the source's format."},
-    {"quality", PIX_OPT_INT, 0, offsetof(output_cfg, quality), "0", 0, 100, NULL,
-     "Encoder quality 1..100; 0 for the format's default."},
-    {"lossless", PIX_OPT_BOOL, 0, offsetof(output_cfg, lossless), "false", 0, 0, NULL,
-     "Lossless WebP / AVIF."},
-    {"effort", PIX_OPT_INT, 0, offsetof(output_cfg, effort), "-1", -1, 10, NULL,
-     "PNG compression or WebP/AVIF effort; -1 for the default."},
-    {"progressive", PIX_OPT_BOOL, 0, offsetof(output_cfg, progressive), "false", 0, 0, NULL,
-     "Progressive JPEG, interlaced PNG."},
-    {"keep_metadata", PIX_OPT_BOOL, 0, offsetof(output_cfg, keep_metadata), "true", 0, 0, NULL,
-     "Keep metadata blocks that earlier stages left."},
-    {NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL},
+    {.name = "rendition", .type = PIX_OPT_STRING, .offset = offsetof(output_cfg, rendition),
+     .def = "main", .min = 1, .max = 128,
+     .doc = "Name of the rendition made from the working image at the end."},
+    PIX_ENCODE_OPTIONS(output_cfg, enc, "source", "true"),
+    {.name = NULL},
 };
 
 typedef struct trigger_cfg {
@@ -125,33 +112,28 @@ static int load_limits(loader *ld, const pix_ynode *root)
 static int load_output(loader *ld, const pix_ynode *root)
 {
     const pix_ypair *pr = pix_ymap_pair(root, "output");
+    const pix_ynode *at = pr ? pr->val : root;
     pix_optsection fc = {ld->path, "output", pr ? pr->key->line : root->line,
                          pr ? pr->key->col : root->col, NULL};
     output_cfg cfg = {0};
+    char why[256];
+    const char *problem;
     int rc = -1;
 
     if (pix_optfill(&fc, output_table, pr ? pr->val : NULL, &cfg, ld->err) < 0)
         goto out;
-    ld->p->output_format = strdup(format_choices[cfg.format]);
-    if (!ld->p->output_format) {
-        pix_err_set(ld->err, "out of memory");
+    if (strchr(cfg.rendition, '/')) {
+        pix_err_set(ld->err, "%s:%d:%d: output: rendition: '%s' must be a non-empty name "
+                    "without '/'", ld->path, at->line, at->col, cfg.rendition);
         goto out;
     }
-    if (pix_output_check(ld->p->output_format, cfg.rendition, (int)cfg.effort, ld->err) < 0) {
-        const pix_ynode *at = pr ? pr->val : root;
-        pix_err_prefix(ld->err, "%s:%d:%d: output", ld->path, at->line, at->col);
+    if ((problem = pix_encode_problem(&pix_host_api, &cfg.enc, why, sizeof why))) {
+        pix_err_set(ld->err, "%s:%d:%d: output: %s", ld->path, at->line, at->col, problem);
         goto out;
     }
     ld->p->output_rendition = cfg.rendition; /* taken over */
     cfg.rendition = NULL;
-    ld->p->output = (pix_encode){
-        .format = ld->p->output_format,
-        .quality = (int)cfg.quality,
-        .lossless = cfg.lossless,
-        .effort = (int)cfg.effort,
-        .progressive = cfg.progressive,
-        .keep_metadata = cfg.keep_metadata,
-    };
+    ld->p->output = pix_encode_of(&cfg.enc);
     rc = 0;
 out:
     pix_config_free(output_table, &cfg);
@@ -170,16 +152,20 @@ static const char *kind_name(pix_kind kind)
     return "of an unknown kind";
 }
 
-/* Finds plugin name (prefixed with prefix unless it already is) and checks
- * its kind.  at is the node naming it; context starts the message. */
-static const pix_plugin *resolve(loader *ld, const char *name, const char *prefix,
-                                 pix_kind kind, const pix_ynode *at, const char *context)
+/* Finds plugin name and checks its kind.  A storage or metadata plugin
+ * may be named without its kind's prefix ("fs" for the file
+ * storage-fs.so).  at is the node naming it; context starts the
+ * message. */
+static const pix_plugin *resolve(loader *ld, const char *name, pix_kind kind,
+                                 const pix_ynode *at, const char *context)
 {
-    char full[256];
+    char full[256], prefix[32] = "";
     const pix_plugin *pl;
     pix_err rerr = {{0}};
 
-    if (prefix && strncmp(name, prefix, strlen(prefix)) != 0)
+    if (kind != PIX_KIND_STAGE)
+        snprintf(prefix, sizeof prefix, "%s-", pix_kind_name(kind));
+    if (strncmp(name, prefix, strlen(prefix)) != 0)
         snprintf(full, sizeof full, "%s%s", prefix, name);
     else
         snprintf(full, sizeof full, "%s", name);
@@ -208,7 +194,7 @@ static void instance_free(pix_instance *in)
     if (!in)
         return;
     if (in->created && in->plugin->destroy)
-        in->plugin->destroy(in->state);
+        in->plugin->destroy(&in->ctx);
     if (in->config)
         pix_config_free(in->plugin->options, in->config);
     free(in->config);
@@ -230,12 +216,17 @@ static int new_instance(loader *ld, const pix_plugin *pl, const char *label, con
         return pix_err_set(ld->err, "out of memory");
     *out = in;
     in->plugin = pl;
+    in->stage = pix_stage_of(pl);
+    in->storage = pix_storage_of(pl);
+    in->metadata = pix_metadata_of(pl);
     in->label = strdup(label);
     if (asprintf(&in->where, "%s:%d:%d", ld->path, at->line, at->col) < 0)
         in->where = NULL;
     in->config = calloc(1, pl->config_size ? pl->config_size : 1);
     if (!in->label || !in->where || !in->config)
         return pix_err_set(ld->err, "out of memory");
+    in->ctx = (pix_ctx){ .config = pl->config_size ? in->config : NULL, .name = pl->name,
+                         .label = in->label };
     pix_optsection fc = {ld->path, label, at->line, at->col, extra};
     return pix_optfill(&fc, pl->options, opts, in->config, ld->err);
 }
@@ -292,11 +283,12 @@ static int load_storage(loader *ld, const pix_ynode *root, const char *section, 
     if (sval && want_string(ld, sval, section, "storage", "a storage plugin name such as fs",
                             &name) < 0)
         goto out;
-    if (!name && !(name = strdup("storage-fs"))) {
-        pix_err_set(ld->err, "out of memory");
-        goto out;
-    }
-    if (!(pl = resolve(ld, name, "storage-", PIX_KIND_STORAGE, sval ? sval : at, section)))
+    if (name)
+        pl = resolve(ld, name, PIX_KIND_STORAGE, sval, section);
+    else if (!(pl = pix_registry_storage_for(ld->reg, PIX_SCHEME_FILE, ld->err)))
+        pix_err_prefix(ld->err, "%s:%d:%d: %s: no storage named, and the default (local files) "
+                       "is missing", ld->path, at->line, at->col, section);
+    if (!pl)
         goto out;
     snprintf(label, sizeof label, "%s %s", section, pl->name);
     if (new_instance(ld, pl, label, sval ? sval : at, map, is_dest ? dst_extra : src_extra,
@@ -317,7 +309,8 @@ static int load_storage(loader *ld, const pix_ynode *root, const char *section, 
     if ((bval || rval) && want_string(ld, bval ? bval : rval, section, bval ? "bucket" : "root",
                                       "a bucket name or folder", bucket) < 0)
         goto out;
-    if (is_dest && !*bucket && !strcmp(pl->name, "storage-fs") && !(*bucket = strdup("./out"))) {
+    const char *def_root = pix_storage_of(pl)->default_root;
+    if (is_dest && !*bucket && def_root && !(*bucket = strdup(def_root))) {
         pix_err_set(ld->err, "out of memory");
         goto out;
     }
@@ -370,7 +363,7 @@ static int load_metadata(loader *ld, const pix_ynode *root)
     }
     if (want_string(ld, bval, "metadata", "backend", "a backend name such as sqlite", &name) < 0)
         goto out;
-    if (!(pl = resolve(ld, name, "metadata-", PIX_KIND_METADATA, bval, "metadata")))
+    if (!(pl = resolve(ld, name, PIX_KIND_METADATA, bval, "metadata")))
         goto out;
     snprintf(label, sizeof label, "metadata %s", pl->name);
     rc = new_instance(ld, pl, label, bval, pr->val, extra, &ld->p->metadata);
@@ -418,7 +411,7 @@ static int load_stage(loader *ld, size_t i, const pix_ynode *item)
                            "options (- resize: { width: 800 }), got %s",
                            ld->path, item->line, item->col, ctx, pix_ynode_kind(item));
     }
-    if (!(pl = resolve(ld, name, NULL, PIX_KIND_STAGE, at, ctx)))
+    if (!(pl = resolve(ld, name, PIX_KIND_STAGE, at, ctx)))
         return -1;
     snprintf(label, sizeof label, "%s %s", ctx, pl->name);
     return new_instance(ld, pl, label, at, opts, NULL, &ld->p->stages[i]);
@@ -569,20 +562,12 @@ void pix_pipeline_free(pix_pipeline *p)
     /* Reverse of creation order, so a stage never outlives a backend. */
     for (size_t i = p->n_stages; i-- > 0;)
         instance_free(p->stages[i]);
-    free(p->stages);
     instance_free(p->metadata);
     instance_free(p->dest);
     instance_free(p->source);
-    free(p->path);
-    free(p->name);
-    free(p->source_bucket);
-    free(p->dest_bucket);
-    free(p->key_template);
-    free(p->output_rendition);
-    free(p->output_format);
-    free(p->trigger_bucket);
-    free(p->trigger_prefix);
-    free(p->trigger_suffix);
-    free(p->trigger_where);
-    free(p);
+    void *owned[] = { p->stages, p->path, p->name, p->source_bucket, p->dest_bucket,
+                      p->key_template, p->output_rendition, p->trigger_bucket,
+                      p->trigger_prefix, p->trigger_suffix, p->trigger_where, p };
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        free(owned[i]);
 }

@@ -5,21 +5,43 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <pixpipe/pixpipe.h>
 #include "err.h"
 #include "registry.h"
 
 /* One configured plugin: a stage of the list, or a storage / metadata
  * backend.  Defined here, opaque to plugins. */
-struct pix_instance {
+typedef struct pix_instance {
+    pix_ctx ctx;              /* first: what its callbacks receive; config,
+                                 state, name and label point at the fields
+                                 below and at the plugin                   */
     const pix_plugin *plugin; /* borrowed from the registry               */
-    char *label;              /* "stages[2] resize", "destination storage-fs" */
+    const pix_stage_plugin *stage;     /* the kind's view of plugin, or NULL */
+    const pix_storage_plugin *storage;
+    const pix_metadata_plugin *metadata;
+    char *label;              /* "stages[2] resize", "destination storage-s3" */
     char *where;              /* "file:line:col" of its entry, for errors  */
     void *config;             /* config_size bytes filled from options     */
-    void *state;              /* what create() returned                    */
     bool created;             /* create() succeeded; destroy() is due      */
     char *error;              /* message recorded by host->error()         */
-};
+} pix_instance;
+
+/* The scheme of local paths: the default storage serves it, and a folder
+ * named on the command line is walked through it. */
+#define PIX_SCHEME_FILE "file"
+
+/* Whether the storage instance in serves scheme. */
+static inline bool pix_serves(const pix_instance *in, const char *scheme)
+{
+    return in && in->storage && strcmp(in->storage->scheme, scheme) == 0;
+}
+
+/* The instance whose context ctx is (ctx is its first field). */
+static inline pix_instance *pix_instance_of(const pix_ctx *ctx)
+{
+    return (pix_instance *)(void *)ctx;
+}
 
 typedef enum pix_fail_on {
     PIX_FAIL_ON_NONE = 0, PIX_FAIL_ON_TRUNCATED, PIX_FAIL_ON_ERROR, PIX_FAIL_ON_WARNING,
@@ -41,8 +63,7 @@ typedef struct pix_pipeline {
     pix_fail_on fail_on;       /* limits.fail_on, default error              */
 
     char *output_rendition;    /* output.rendition, default "main"           */
-    char *output_format;       /* output.format: jpeg png webp avif source    */
-    pix_encode output;         /* output.* ; output.format points at output_format */
+    pix_encode output;         /* output.*; output.format is static           */
 
     pix_instance **stages;     /* in order                                   */
 

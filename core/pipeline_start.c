@@ -49,9 +49,12 @@ static int check_recursion(const pix_pipeline *p, pix_err *err)
 static int check_instance(pix_instance *in, const pix_host *host, const char *path,
                           pix_err *err)
 {
-    if (!in || !in->plugin->check)
+    if (!in)
         return 0;
-    if (in->plugin->check(host, in, in->config) < 0)
+    in->ctx.host = host;
+    if (!in->plugin->check)
+        return 0;
+    if (in->plugin->check(&in->ctx) < 0)
         return pix_err_set(err, "%s: %s: %s", in->where ? in->where : path, in->label,
                            in->error ? in->error : "invalid configuration (no reason given)");
     return 0;
@@ -85,7 +88,8 @@ int pix_pipeline_check(pix_pipeline *p, const pix_host *host, pix_err *err)
     }
     if (p->metadata && !writer)
         pix_log(PIX_LOG_WARN, NULL, "%s: a metadata backend is configured but no stage "
-                "writes records to it (add '- metadata-sink: {}' to the stages)", p->path);
+                "writes records to it (add a stage that does; `pixpipe plugins NAME` says "
+                "\"Writes records\" of each)", p->path);
     return 0;
 }
 
@@ -93,12 +97,13 @@ static int start_one(pix_instance *in, const pix_host *host, const char *path, p
 {
     if (!in || in->created)
         return 0;
+    in->ctx.host = host;
     if (in->plugin->create) {
         void *state = NULL;
-        if (in->plugin->create(host, in, in->config, &state) < 0)
+        if (in->plugin->create(&in->ctx, &state) < 0)
             return pix_err_set(err, "%s: %s: %s", in->where ? in->where : path, in->label,
                                in->error ? in->error : "could not start (no reason given)");
-        in->state = state;
+        in->ctx.state = state;
     }
     in->created = true;
     return 0;

@@ -47,25 +47,28 @@ void pix_rec_set_bool(pix_record *rec, const char *key, bool value)
     set(rec, key, json_boolean(value));
 }
 
-pix_record *pix_rec_object(pix_record *rec, const char *key)
+/* The child of rec under key when it is of type; else a new one from make()
+ * stored there, replacing whatever was.  Borrowed from rec; NULL when out of
+ * memory. */
+static json_t *child_of(pix_record *rec, const char *key, json_type type, json_t *(*make)(void))
 {
     json_t *child = json_object_get(J(rec), key);
-    if (json_is_object(child))
-        return R(child);
-    child = json_object();
+    if (child && json_typeof(child) == type)
+        return child;
+    child = make();
     set(rec, key, child);
-    return json_object_get(J(rec), key) == child ? R(child) : NULL;
+    return json_object_get(J(rec), key) == child ? child : NULL;
+}
+
+pix_record *pix_rec_object(pix_record *rec, const char *key)
+{
+    return R(child_of(rec, key, JSON_OBJECT, json_object));
 }
 
 /* The list under list_key, made when absent; NULL when out of memory. */
 static json_t *list_of(pix_record *rec, const char *list_key)
 {
-    json_t *list = json_object_get(J(rec), list_key);
-    if (json_is_array(list))
-        return list;
-    list = json_array();
-    set(rec, list_key, list);
-    return json_object_get(J(rec), list_key) == list ? list : NULL;
+    return child_of(rec, list_key, JSON_ARRAY, json_array);
 }
 
 pix_record *pix_rec_append(pix_record *rec, const char *list_key)

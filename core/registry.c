@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "options.h"
 #include "paths.h"
 #include "suggest.h"
@@ -36,14 +37,10 @@ struct pix_registry {
 
 static int add_entry(pix_registry *reg, const char *name, const char *path)
 {
-    if (reg->n == reg->cap) {
-        size_t cap = reg->cap ? reg->cap * 2 : 16;
-        entry *items = realloc(reg->items, cap * sizeof *items);
-        if (!items)
-            return -1;
-        reg->items = items;
-        reg->cap = cap;
-    }
+    entry *items = pix_grow(reg->items, reg->n, &reg->cap, sizeof *items, 16);
+    if (!items)
+        return -1;
+    reg->items = items;
     entry *e = &reg->items[reg->n];
     memset(e, 0, sizeof *e);
     e->name = strdup(name);
@@ -86,13 +83,10 @@ static void scan_dir(pix_registry *reg, const char *dir)
         size_t len = strlen(de->d_name);
         if (len <= 3 || de->d_name[0] == '.' || strcmp(de->d_name + len - 3, ".so") != 0)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nf = realloc(files, cap * sizeof *nf);
-            if (!nf)
-                break;
-            files = nf;
-        }
+        char **nf = pix_grow(files, n, &cap, sizeof *nf, 16);
+        if (!nf)
+            break;
+        files = nf;
         files[n] = strdup(de->d_name);
         if (files[n])
             n++;
@@ -180,42 +174,54 @@ void pix_registry_free(pix_registry *reg)
          * under valgrind, so leak reports can name their frames. */
         if (e->dl && !getenv("PIXPIPE_KEEP_PLUGINS"))
             dlclose(e->dl);
-        free(e->plugin);
-        free(e->name);
-        free(e->path);
-        free(e->refusal);
+        void *owned[] = { e->plugin, e->name, e->path, e->refusal };
+        for (size_t k = 0; k < sizeof owned / sizeof *owned; k++)
+            free(owned[k]);
     }
-    free(reg->items);
-    free(reg->search_path);
-    free(reg->names);
-    free(reg);
+    void *owned[] = { reg->items, reg->search_path, reg->names, reg };
+    for (size_t k = 0; k < sizeof owned / sizeof *owned; k++)
+        free(owned[k]);
 }
 
 static int refuse(entry *e, const char *fmt, ...) PIX_PRINTF(2, 3);
 static int refuse(entry *e, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&e->refusal, fmt, ap) < 0)
+    int n;
+    PIX_WITH_VA(fmt, n = vasprintf(&e->refusal, fmt, ap));
+    if (n < 0)
         e->refusal = NULL;
-    va_end(ap);
     return -1;
 }
 
-/* Where each minor of this major ends pix_plugin: the end of the last
- * field it defines.  A descriptor built for an older minor is shorter than
- * this host's, and the fields it lacks read as zero (see copy_descriptor).
- * A minor bump that appends to pix_plugin appends a row here. */
-static const size_t plugin_size_by_minor[] = {
-    offsetof(pix_plugin, flags) + sizeof(unsigned), /* 1.0 */
+/* The smallest descriptor of each kind each minor of this major accepts:
+ * the end of the last field that minor defines.  A descriptor built for an
+ * older minor is shorter than this host's, and the fields it lacks read as
+ * zero (see copy_descriptor).  A minor bump that appends to a kind's
+ * descriptor appends a row here. */
+static const size_t min_size_by_minor[][3] = {
+    /* 2.0: stage, storage, metadata */
+    { sizeof(pix_stage_plugin), sizeof(pix_storage_plugin), sizeof(pix_metadata_plugin) },
 };
-_Static_assert(sizeof plugin_size_by_minor / sizeof *plugin_size_by_minor == PIX_ABI_MINOR + 1,
-               "plugin_size_by_minor needs one row per minor");
+_Static_assert(sizeof min_size_by_minor / sizeof *min_size_by_minor == PIX_ABI_MINOR + 1,
+               "min_size_by_minor needs one row per minor");
 
-/* Checks the version fields, the only ones every descriptor has, before
- * anything else of it is read. */
+static const char *const kind_names[] = { [PIX_KIND_STAGE] = "stage",
+                                          [PIX_KIND_STORAGE] = "storage",
+                                          [PIX_KIND_METADATA] = "metadata" };
+
+const char *pix_kind_name(pix_kind kind)
+{
+    return kind >= PIX_KIND_STAGE && kind <= PIX_KIND_METADATA ? kind_names[kind] : "unknown";
+}
+
+/* Checks the fields every descriptor of every major starts with (ABI 1
+ * had the same three), before anything else of it is read. */
 static int check_version(entry *e, const pix_plugin *p)
 {
+    if (p->abi_major == 1)
+        return refuse(e, "built for plugin ABI 1.%u, which this pixpipe no longer loads: "
+                      "rebuild it against the ABI %d.%d headers (docs/plugins.md, \"Moving "
+                      "from ABI 1\")", p->abi_minor, PIX_ABI_MAJOR, PIX_ABI_MINOR);
     if (p->abi_major != PIX_ABI_MAJOR)
         return refuse(e, "built for plugin ABI %u.%u, this pixpipe speaks %d.%d (another major)",
                       p->abi_major, p->abi_minor, PIX_ABI_MAJOR, PIX_ABI_MINOR);
@@ -223,26 +229,34 @@ static int check_version(entry *e, const pix_plugin *p)
         return refuse(e, "built for plugin ABI %u.%u, newer than this pixpipe's %d.%d; "
                       "upgrade pixpipe or rebuild the plugin", p->abi_major, p->abi_minor,
                       PIX_ABI_MAJOR, PIX_ABI_MINOR);
-    if (p->struct_size < plugin_size_by_minor[p->abi_minor])
+    if (p->struct_size < sizeof(pix_plugin))
         return refuse(e, "descriptor is %zu bytes, ABI %u.%u needs at least %zu", p->struct_size,
-                      p->abi_major, p->abi_minor, plugin_size_by_minor[p->abi_minor]);
+                      p->abi_major, p->abi_minor, sizeof(pix_plugin));
+    if (p->kind < PIX_KIND_STAGE || p->kind > PIX_KIND_METADATA)
+        return refuse(e, "unknown plugin kind %d", (int)p->kind);
+    size_t need = min_size_by_minor[p->abi_minor][p->kind - 1];
+    if (p->struct_size < need)
+        return refuse(e, "descriptor is %zu bytes, a %s plugin of ABI %u.%u needs at least %zu",
+                      p->struct_size, kind_names[p->kind], p->abi_major, p->abi_minor, need);
     return 0;
 }
 
 /* This host's view of a descriptor of any accepted size: the plugin's bytes
- * up to its struct_size, zeros after.  Caller frees; NULL when out of
+ * up to its struct_size, zeros after, in a union of every kind so the
+ * kind's view of it is well defined.  Caller frees; NULL when out of
  * memory. */
 static pix_plugin *copy_descriptor(const pix_plugin *p)
 {
-    pix_plugin *copy = calloc(1, sizeof *copy);
+    pix_descriptor *copy = calloc(1, sizeof *copy);
     if (copy)
         memcpy(copy, p, p->struct_size < sizeof *copy ? p->struct_size : sizeof *copy);
-    return copy;
+    return copy ? &copy->common : NULL;
 }
 
 /* Checks what the descriptor promises before anything of it is used. */
 static int check_descriptor(entry *e, const pix_plugin *p)
 {
+    const pix_descriptor *d = (const pix_descriptor *)(const void *)p;
     pix_err err;
 
     if (!p->name || !*p->name)
@@ -254,19 +268,19 @@ static int check_descriptor(entry *e, const pix_plugin *p)
         return refuse(e, "descriptor lacks a version or a summary");
     switch (p->kind) {
     case PIX_KIND_STAGE:
-        if (!p->ops.stage.process)
+        if (!d->stage.process)
             return refuse(e, "stage has no process callback");
         break;
     case PIX_KIND_STORAGE:
-        if (!p->ops.storage.get || !p->ops.storage.put)
+        if (!d->storage.get || !d->storage.put)
             return refuse(e, "storage plugin lacks get or put");
-        break;
-    case PIX_KIND_METADATA:
-        if (!p->ops.metadata.put)
-            return refuse(e, "metadata plugin has no put callback");
+        if (!d->storage.scheme || !*d->storage.scheme)
+            return refuse(e, "storage plugin declares no scheme");
         break;
     default:
-        return refuse(e, "unknown plugin kind %d", (int)p->kind);
+        if (!d->metadata.put)
+            return refuse(e, "metadata plugin has no put callback");
+        break;
     }
     if (p->options && pix_options_check_table(p->options, p->config_size, &err) < 0)
         return refuse(e, "malformed option table: %s", err.msg);
@@ -287,7 +301,7 @@ static void load(entry *e)
     }
     void *sym = dlsym(e->dl, PIX_PLUGIN_ENTRY_SYMBOL);
     if (!sym) {
-        refuse(e, "has no entry symbol %s() (declare it with PIX_PLUGIN_EXPORT)",
+        refuse(e, "has no entry symbol %s() (declare it with PIX_STAGE_PLUGIN, PIX_STORAGE_PLUGIN or PIX_METADATA_PLUGIN)",
                PIX_PLUGIN_ENTRY_SYMBOL);
         goto fail;
     }
@@ -298,7 +312,11 @@ static void load(entry *e)
         refuse(e, "%s() returned NULL", PIX_PLUGIN_ENTRY_SYMBOL);
         goto fail;
     }
-    if (check_version(e, p) < 0)
+    /* The fields every major shares are read by copy: the plugin's
+     * descriptor is of its kind's type, not ours. */
+    pix_plugin head = { 0 };
+    memcpy(&head, p, offsetof(pix_plugin, kind) + sizeof head.kind);
+    if (check_version(e, &head) < 0)
         goto fail;
     pix_plugin *copy = copy_descriptor(p);
     if (!copy) {
@@ -338,6 +356,26 @@ const pix_plugin *pix_registry_get(pix_registry *reg, const char *name, pix_err 
         return NULL;
     }
     return e->plugin;
+}
+
+const pix_plugin *pix_registry_storage_for(pix_registry *reg, const char *scheme, pix_err *err)
+{
+    const char *kind = pix_kind_name(PIX_KIND_STORAGE);
+    size_t klen = strlen(kind);
+
+    for (size_t i = 0; i < reg->n; i++) {
+        entry *e = &reg->items[i];
+        /* only files named as storage plugins, and each name once */
+        if (strncmp(e->name, kind, klen) != 0 || e->name[klen] != '-' || find(reg, e->name) != e)
+            continue;
+        load(e);
+        const pix_storage_plugin *st = pix_storage_of(e->plugin);
+        if (st && strcmp(st->scheme, scheme) == 0)
+            return e->plugin;
+    }
+    pix_err_set(err, "no storage plugin serves '%s' objects (installed: %s; search path: %s)",
+                scheme, pix_registry_names(reg), reg->search_path ? reg->search_path : "");
+    return NULL;
 }
 
 size_t pix_registry_load_all(pix_registry *reg)

@@ -8,6 +8,38 @@
 
 typedef struct pix_registry pix_registry;
 
+/* The host's copy of a loaded descriptor: the plugin's bytes, zeros after,
+ * readable through its kind's type. */
+typedef union pix_descriptor {
+    pix_plugin common;
+    pix_stage_plugin stage;
+    pix_storage_plugin storage;
+    pix_metadata_plugin metadata;
+} pix_descriptor;
+
+/* The kind's view of a descriptor the registry returned, or NULL when it
+ * is of another kind.  Borrowed, like pl. */
+static inline const pix_stage_plugin *pix_stage_of(const pix_plugin *pl)
+{
+    return pl && pl->kind == PIX_KIND_STAGE ? &((const pix_descriptor *)(const void *)pl)->stage
+                                            : NULL;
+}
+static inline const pix_storage_plugin *pix_storage_of(const pix_plugin *pl)
+{
+    return pl && pl->kind == PIX_KIND_STORAGE
+               ? &((const pix_descriptor *)(const void *)pl)->storage : NULL;
+}
+static inline const pix_metadata_plugin *pix_metadata_of(const pix_plugin *pl)
+{
+    return pl && pl->kind == PIX_KIND_METADATA
+               ? &((const pix_descriptor *)(const void *)pl)->metadata : NULL;
+}
+
+/* "stage", "storage", "metadata": also how the file of a storage or
+ * metadata plugin begins (storage-NAME.so), so a pipeline can name it
+ * by NAME alone.  Static. */
+const char *pix_kind_name(pix_kind kind);
+
 /* Builds the search path: the folders of PIXPIPE_PLUGIN_PATH (colon-
  * separated) first, then `plugins/` beside the executable (build tree), then
  * `../lib/pixpipe/plugins` from the executable (install prefix).  Scans the
@@ -22,6 +54,11 @@ void pix_registry_free(pix_registry *reg);
  * Returns a descriptor borrowed from the registry, or NULL with err saying
  * why: unknown (listing the installed plugins) or refused (file and reason). */
 const pix_plugin *pix_registry_get(pix_registry *reg, const char *name, pix_err *err);
+
+/* Loads (once) the storage plugins found and returns the first, in search
+ * order, that serves scheme ("file", "s3"); NULL with err when none does.
+ * Borrowed from the registry. */
+const pix_plugin *pix_registry_storage_for(pix_registry *reg, const char *scheme, pix_err *err);
 
 /* Loads every plugin found.  Returns how many plugins were found (loaded or
  * refused); for each index, pix_registry_at() tells which. */

@@ -1,13 +1,12 @@
 /*
  * Worker threads take the next input by index: at most `jobs` images are in
  * memory at once, which is the bounded queue, and one failed job never stops
- * the others.
+ * the others.  How a finished job is reported is the command's business
+ * (opts->on_done; cmd_report.c).
  */
 #include "runner.h"
 
-#include <jansson.h>
 #include <malloc.h>
-#include <math.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdio.h>
@@ -28,57 +27,9 @@ typedef struct run_ctx {
     pthread_mutex_t lock;
     pix_keyset *claimed;
     size_t next, done;
-    double t0;
 } run_ctx;
 
-static void human_size(uint64_t n, char *buf, size_t size)
-{
-    if (n >= 10u * 1024 * 1024)
-        snprintf(buf, size, "%.1f MiB", (double)n / (1024.0 * 1024.0));
-    else if (n >= 1024)
-        snprintf(buf, size, "%.0f KiB", (double)n / 1024.0);
-    else
-        snprintf(buf, size, "%u B", (unsigned)n);
-}
-
-static void print_ok(const run_ctx *c, const pix_input *it, const pix_job *job, double ms)
-{
-    printf("ok       %s (%s %dx%d, %.0f ms)\n", it->display, job->format, job->src.width,
-           job->src.height, ms);
-    for (size_t i = 0; i < job->n_rend; i++) {
-        const pix_rendition *r = &job->rend[i]->pub;
-        char size[32];
-        human_size(r->bytes, size, sizeof size);
-        printf("         %s: %s/%s %dx%d %s\n", r->name, c->p->dest_bucket, r->key, r->width,
-               r->height, size);
-    }
-}
-
-static void print_plan(const run_ctx *c, const pix_input *it, const pix_job *job)
-{
-    pix_err err;
-    bool alpha = job->header && vips_image_hasalpha(job->header);
-    const char *fmt = pix_format_resolve(c->p->output.format, job->format, alpha);
-    char *key = pix_template_expand(c->p->key_template, job->key, c->p->output_rendition,
-                                    pix_format_ext(fmt), &err);
-    if (job->header)
-        printf("plan     %s (%s %dx%d) -> %s/%s\n", it->display, job->format, job->src.width,
-               job->src.height, c->p->dest_bucket, key ? key : err.msg);
-    else /* planned from the storage's head: nothing was downloaded */
-        printf("plan     %s (%s, %llu bytes) -> %s/%s\n", it->display,
-               job->format[0] ? job->format : job->content_type,
-               (unsigned long long)job->src.size, c->p->dest_bucket, key ? key : err.msg);
-    free(key);
-}
-
-int64_t pix_epoch_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t bytes_out(const pix_job *job)
+uint64_t pix_job_bytes_out(const pix_job *job)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < job->n_rend; i++)
@@ -86,87 +37,22 @@ static uint64_t bytes_out(const pix_job *job)
     return n;
 }
 
-/* One JSON line per job, for CloudWatch Logs and log pipelines. */
-static void print_json(const run_ctx *c, const pix_input *it, const pix_job *job, double ms)
-{
-    static const char *const names[] = { "ok", "skipped", "failed" };
-    json_t *line = json_object(), *steps = json_object();
-    for (size_t i = 0; i < job->n_timings; i++)
-        json_object_set_new(steps, job->timings[i].step,
-                            json_real(round(job->timings[i].ms * 1000.0) / 1000.0));
-    json_object_set_new(line, "level", json_string(job->status == PIX_JOB_FAILED ? "error"
-                                                                               : "info"));
-    if (c->opts->request_id)
-        json_object_set_new(line, "requestId", json_string(c->opts->request_id));
-    json_object_set_new(line, "pipeline", json_string(c->p->name));
-    json_object_set_new(line, "bucket", json_string(it->bucket));
-    json_object_set_new(line, "key", json_string(it->key));
-    json_object_set_new(line, "status", json_string(names[job->status]));
-    if (job->reason)
-        json_object_set_new(line, "reason", json_string(job->reason));
-    json_object_set_new(line, "bytes_in", json_integer((json_int_t)job->src.size));
-    json_object_set_new(line, "bytes_out", json_integer((json_int_t)bytes_out(job)));
-    json_object_set_new(line, "duration_ms", json_real(round(ms * 1000.0) / 1000.0));
-    json_object_set_new(line, "steps_ms", steps);
-    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    if (text)
-        puts(text);
-    free(text);
-    json_decref(line);
-}
-
 static void report(run_ctx *c, const pix_input *it, const pix_job *job, double ms)
 {
-    pix_term_lock();
-    pix_progress_clear_locked();
+    pthread_mutex_lock(&c->lock);
     c->sum->bytes_in += job->src.size;
-    c->sum->bytes_out += bytes_out(job);
-    if (c->opts->json_log) {
-        switch (job->status) {
-        case PIX_JOB_OK: c->sum->ok++; break;
-        case PIX_JOB_SKIPPED: c->sum->skipped++; break;
-        case PIX_JOB_FAILED: c->sum->failed++; break;
-        }
-        print_json(c, it, job, ms);
-        fflush(stdout);
-        c->done++;
-        pix_term_unlock();
-        return;
-    }
+    c->sum->bytes_out += pix_job_bytes_out(job);
     switch (job->status) {
-    case PIX_JOB_OK:
-        c->sum->ok++;
-        if (!c->opts->quiet) {
-            if (c->opts->dry_run)
-                print_plan(c, it, job);
-            else
-                print_ok(c, it, job, ms);
-        }
-        break;
-    case PIX_JOB_SKIPPED:
-        c->sum->skipped++;
-        if (!c->opts->quiet)
-            printf("skipped  %s: %s\n", it->display, job->reason ? job->reason : "");
-        break;
-    case PIX_JOB_FAILED:
-        c->sum->failed++;
-        fflush(stdout);
-        fprintf(stderr, "pixpipe: failed: %s: %s\n", it->display,
-                job->reason ? job->reason : "unknown error");
-        break;
+    case PIX_JOB_OK: c->sum->ok++; break;
+    case PIX_JOB_SKIPPED: c->sum->skipped++; break;
+    case PIX_JOB_FAILED: c->sum->failed++; break;
     }
-    fflush(stdout);
     c->done++;
-    if (c->opts->progress) {
-        double secs = (pix_now_ms() - c->t0) / 1000.0;
-        double rate = secs > 0 ? (double)c->done / secs : 0;
-        size_t left = c->in->n - c->done;
-        fprintf(stderr, "\r\033[K%zu/%zu  %.1f img/s  %.0f s left", c->done, c->in->n, rate,
-                rate > 0 ? (double)left / rate : 0.0);
-        fflush(stderr);
-        pix_progress_set_showing(1);
-    }
-    pix_term_unlock();
+    pix_job_done d = { .pipeline = c->p, .input = it, .job = job, .ms = ms, .done = c->done,
+                       .total = c->in->n, .dry_run = c->opts->dry_run };
+    if (c->opts->on_done)
+        c->opts->on_done(&d, c->opts->user);
+    pthread_mutex_unlock(&c->lock);
 }
 
 static void run_one(run_ctx *c, const pix_input *it, size_t index)
@@ -195,7 +81,10 @@ static void run_one(run_ctx *c, const pix_input *it, size_t index)
         return;
     }
     job->skip_unknown = it->from_folder;
-    job->deadline_ms = c->opts->deadline_ms;
+    /* A job that is still in its stages half a margin before the deadline
+     * fails there (job.c), leaving the other half to store what it has,
+     * write its record and answer. */
+    job->deadline_ms = c->opts->deadline_ms ? c->opts->deadline_ms - c->opts->margin_ms / 2 : 0;
     if (it->sequencer) {
         char *seq = strdup(it->sequencer);
         if (seq) {
@@ -237,7 +126,7 @@ static void *worker(void *arg)
 void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *opts,
              pix_run_summary *sum)
 {
-    run_ctx c = { .p = p, .in = in, .opts = opts, .sum = sum, .t0 = pix_now_ms() };
+    run_ctx c = { .p = p, .in = in, .opts = opts, .sum = sum };
     int n = opts->jobs < 1 ? 1 : opts->jobs;
     if ((size_t)n > in->n)
         n = in->n ? (int)in->n : 1;
@@ -260,7 +149,4 @@ void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *op
     free(threads);
     pix_keyset_free(c.claimed);
     pthread_mutex_destroy(&c.lock);
-    pix_term_lock();
-    pix_progress_clear_locked();
-    pix_term_unlock();
 }

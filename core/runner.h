@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "inputs.h"
 #include "pipeline.h"
+#include "job.h"
 
 #include <stdint.h>
 #include <pixpipe/pixpipe.h>
@@ -17,13 +18,26 @@ typedef struct pix_run_result {
     char *reason;      /* malloc'd; NULL when ok                          */
 } pix_run_result;
 
+/* One finished job, as the runner hands it to the command.  Everything is
+ * borrowed for the call. */
+typedef struct pix_job_done {
+    const pix_pipeline *pipeline;
+    const pix_input *input;
+    const pix_job *job;
+    double ms;                 /* the job's wall time                      */
+    size_t done, total;        /* jobs reported so far (this one too), inputs */
+    bool dry_run;
+} pix_job_done;
+
+/* Called once per finished job, one call at a time (never two at once),
+ * in the order jobs end. */
+typedef void (*pix_job_done_fn)(const pix_job_done *done, void *user);
+
 typedef struct pix_run_opts {
     int jobs;        /* worker threads, >= 1                              */
     bool dry_run;    /* read headers, plan keys, write nothing            */
-    bool quiet;      /* no per-job lines on stdout                        */
-    bool progress;   /* a progress line on stderr (a terminal)            */
-    bool json_log;   /* one JSON line per job on stdout instead of text   */
-    const char *request_id;   /* for JSON lines (Lambda), or NULL         */
+    pix_job_done_fn on_done;  /* how the command reports a job, or NULL   */
+    void *user;               /* handed to on_done                        */
     int64_t deadline_ms;      /* epoch ms; 0: none                        */
     int64_t margin_ms;        /* start no job closer than this to it      */
     pix_run_result *results;  /* in->n entries to fill, or NULL           */
@@ -35,11 +49,11 @@ typedef struct pix_run_summary {
     uint64_t bytes_in, bytes_out;
 } pix_run_summary;
 
-/* Wall-clock milliseconds since the epoch. */
-int64_t pix_epoch_ms(void);
+/* Bytes of a job's renditions written to the destination. */
+uint64_t pix_job_bytes_out(const pix_job *job);
 
-/* Runs every input through the started pipeline p (borrowed), reporting
- * each job as it ends: failures on stderr with the input and the reason. */
+/* Runs every input through the started pipeline p (borrowed), handing each
+ * job to opts->on_done as it ends. */
 void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *opts,
              pix_run_summary *sum);
 

@@ -3,6 +3,7 @@
  * header.  SHA-256 and HMAC-SHA256 come from OpenSSL; this file only
  * builds the strings AWS specifies.  See sigv4.h for the contract. */
 #include "sigv4.h"
+#include "hex.h"
 #include "strbuf.h"
 
 #include <openssl/crypto.h>
@@ -228,17 +229,6 @@ static int uri_encode(pix_strbuf *b, const char *s, size_t n)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends UriEncode(percent-decode(s)): canonicalises text that arrives
  * encoded (or partly so) the way the server will see it after decoding.
  * A '%' not followed by two hex digits is a literal '%'. */
@@ -246,8 +236,10 @@ static int reencode(pix_strbuf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        int hi = c == '%' && i + 2 < n ? pix_hex_digit(s[i + 1]) : -1;
+        int lo = hi < 0 ? -1 : pix_hex_digit(s[i + 2]);
+        if (lo >= 0) {
+            c = (char)(hi * 16 + lo);
             i += 2;
         }
         if (uri_encode(b, &c, 1) < 0)
@@ -314,15 +306,30 @@ out:
     return rc;
 }
 
-/* ------------------------------------------------------ canonical query */
+/* ---------------------------------------------------- name/value pairs */
 
-typedef struct qparam {
-    char *name, *value;
-} qparam;
+/* A query parameter or a header, as it will be signed. */
+typedef struct nvpair {
+    char *name;    /* owned; a header's in lower case */
+    char *value;   /* owned; a header's trimmed, blanks collapsed */
+    size_t order;  /* headers: position given, so equal names keep their order */
+} nvpair;
+
+/* Frees p and the names and values of its first n pairs (all owned). */
+static void nvpairs_free(nvpair *p, size_t n)
+{
+    for (size_t i = 0; p && i < n; i++) {
+        free(p[i].name);
+        free(p[i].value);
+    }
+    free(p);
+}
+
+/* ------------------------------------------------------ canonical query */
 
 static int qparam_cmp(const void *a, const void *b)
 {
-    const qparam *x = a, *y = b;
+    const nvpair *x = a, *y = b;
     int c = strcmp(x->name, y->name);
     return c ? c : strcmp(x->value, y->value);
 }
@@ -341,7 +348,7 @@ static int canonical_query(pix_strbuf *b, const char *query)
 {
     size_t cap = 1, n = 0;
     int rc = -1;
-    qparam *q;
+    nvpair *q;
 
     for (const char *p = query; *p; p++)
         cap += *p == '&';
@@ -368,25 +375,15 @@ static int canonical_query(pix_strbuf *b, const char *query)
             goto out;
     rc = 0;
 out:
-    for (size_t i = 0; i < n; i++) {
-        free(q[i].name);
-        free(q[i].value);
-    }
-    free(q);
+    nvpairs_free(q, n);
     return rc;
 }
 
 /* ---------------------------------------------------- canonical headers */
 
-typedef struct hdr {
-    char *name;    /* lower case */
-    char *value;   /* trimmed, blanks collapsed */
-    size_t order;  /* position given, so equal names keep their order */
-} hdr;
-
 static int hdr_cmp(const void *a, const void *b)
 {
-    const hdr *x = a, *y = b;
+    const nvpair *x = a, *y = b;
     int c = strcmp(x->name, y->name);
     return c ? c : (x->order > y->order) - (x->order < y->order);
 }
@@ -448,7 +445,7 @@ static bool reserved_header(const char *lname, bool s3)
            (s3 && strcmp(lname, "x-amz-content-sha256") == 0);
 }
 
-static int hdr_push(hdr *h, size_t *n, const char *name, const char *value)
+static int hdr_push(nvpair *h, size_t *n, const char *name, const char *value)
 {
     size_t len = strlen(name);
     h[*n].name = malloc(len + 1);
@@ -464,7 +461,7 @@ static int hdr_push(hdr *h, size_t *n, const char *name, const char *value)
 
 /* Appends the canonical header block (each "name:value\n") to ch and the
  * signed header list to sh.  Headers were sorted by the caller. */
-static int header_blocks(const hdr *h, size_t n, pix_strbuf *ch, pix_strbuf *sh)
+static int header_blocks(const nvpair *h, size_t n, pix_strbuf *ch, pix_strbuf *sh)
 {
     for (size_t i = 0; i < n; i++) {
         bool same = i > 0 && strcmp(h[i].name, h[i - 1].name) == 0;
@@ -528,8 +525,8 @@ static int check_request(const pix_sigv4_req *req, const pix_sigv4_creds *creds,
 
 /* ------------------------------------------------------------- sign */
 
-static int collect_headers(const pix_sigv4_req *req, const pix_sigv4_out *out, hdr *h, size_t *n,
-                           pix_err *err)
+static int collect_headers(const pix_sigv4_req *req, const pix_sigv4_out *out, nvpair *h,
+                           size_t *n, pix_err *err)
 {
     if (hdr_push(h, n, "host", req->host) < 0 || hdr_push(h, n, "x-amz-date", out->amz_date) < 0 ||
         (out->security_token && hdr_push(h, n, "x-amz-security-token", out->security_token) < 0) ||
@@ -551,7 +548,7 @@ static int canonical_request(const pix_sigv4_req *req, pix_sigv4_out *out, char 
                              pix_err *err)
 {
     size_t cap = req->n_headers + PIX_SIGV4_MAX_ADD, n = 0;
-    hdr *h = calloc(cap, sizeof *h);
+    nvpair *h = calloc(cap, sizeof *h);
     pix_strbuf cr = { 0 }, ch = { 0 }, sh = { 0 };
     int rc = -1;
 
@@ -576,11 +573,7 @@ static int canonical_request(const pix_sigv4_req *req, pix_sigv4_out *out, char 
     sh.s = NULL;
     rc = 0;
 out:
-    for (size_t i = 0; i < n; i++) {
-        free(h[i].name);
-        free(h[i].value);
-    }
-    free(h);
+    nvpairs_free(h, n);
     free(cr.s);
     free(ch.s);
     free(sh.s);

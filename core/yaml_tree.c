@@ -45,6 +45,17 @@ static bool is_null_scalar(const yaml_node_t *n)
 
 static pix_ynode *convert(build *b, yaml_node_t *yn, bool is_key, int depth);
 
+/* Zeroed room for n items of size bytes (at least one, so that an empty
+ * mapping or list still has its array); the caller owns it.  NULL, with
+ * b->err set, when out of memory. */
+static void *new_zeroed(build *b, size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        pix_err_set(b->err, "out of memory");
+    return p;
+}
+
 static int convert_scalar(build *b, yaml_node_t *yn, bool is_key, pix_ynode *node)
 {
     const char *raw = (const char *)yn->data.scalar.value;
@@ -66,9 +77,8 @@ static int convert_map(build *b, yaml_node_t *yn, pix_ynode *node, int depth)
 {
     size_t n = (size_t)(yn->data.mapping.pairs.top - yn->data.mapping.pairs.start);
 
-    node->pairs = calloc(n ? n : 1, sizeof *node->pairs);
-    if (!node->pairs)
-        return pix_err_set(b->err, "out of memory");
+    if (!(node->pairs = new_zeroed(b, n, sizeof *node->pairs)))
+        return -1;
     for (size_t i = 0; i < n; i++) {
         yaml_node_pair_t *p = &yn->data.mapping.pairs.start[i];
         yaml_node_t *k = yaml_document_get_node(b->doc, p->key);
@@ -100,9 +110,8 @@ static int convert_seq(build *b, yaml_node_t *yn, pix_ynode *node, int depth)
 {
     size_t n = (size_t)(yn->data.sequence.items.top - yn->data.sequence.items.start);
 
-    node->items = calloc(n ? n : 1, sizeof *node->items);
-    if (!node->items)
-        return pix_err_set(b->err, "out of memory");
+    if (!(node->items = new_zeroed(b, n, sizeof *node->items)))
+        return -1;
     node->n = n; /* NULL items are skipped when freeing */
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = yaml_document_get_node(b->doc, yn->data.sequence.items.start[i]);
@@ -123,11 +132,8 @@ static pix_ynode *convert(build *b, yaml_node_t *yn, bool is_key, int depth)
                     b->path, yn->start_mark.line + 1, yn->start_mark.column + 1);
         return NULL;
     }
-    node = calloc(1, sizeof *node);
-    if (!node) {
-        pix_err_set(b->err, "out of memory");
+    if (!(node = new_zeroed(b, 1, sizeof *node)))
         return NULL;
-    }
     node->line = (int)yn->start_mark.line + 1;
     node->col = (int)yn->start_mark.column + 1;
     switch (yn->type) {

@@ -43,8 +43,9 @@ if [ ! -f "$templates/$kind.c" ]; then
 fi
 
 sym=$(printf '%s' "$name" | tr '-' '_')
+scheme=${name#storage-} # a storage plugin's URI scheme: storage-dav serves dav://
 mkdir -p "$dir"
-sed -e "s/@NAME@/$name/g" -e "s/@SYM@/$sym/g" "$templates/$kind.c" > "$dir/$sym.c"
+sed -e "s/@NAME@/$name/g" -e "s/@SYM@/$sym/g" -e "s/@SCHEME@/$scheme/g" "$templates/$kind.c" > "$dir/$sym.c"
 sed -e "s/@NAME@/$name/g" -e "s/@SYM@/$sym/g" "$templates/Makefile.in" > "$dir/Makefile"
 cat <<MSG
 created $dir/$sym.c and $dir/Makefile ($kind plugin '$name')

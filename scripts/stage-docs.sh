@@ -2,7 +2,7 @@
 # Rewrites every option table in docs/*.md from the plugins themselves:
 # the lines between "<!-- options: NAME -->" and "<!-- /options -->" become
 # the output of `pixpipe plugins --markdown NAME`.  Run after changing an
-# option table; tests/unit/test_docs.c fails while the two differ.
+# option table; tests/e2e/test_docs.c fails while the two differ.
 set -eu
 build=${1:-build}
 for doc in docs/*.md; do

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tests/unit/testutil.h"
+#include "../tests/lib/testutil.h"
 
 static int usage(void)
 {

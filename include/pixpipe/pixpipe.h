@@ -1,31 +1,41 @@
 /*
- * pixpipe plugin ABI.
+ * pixpipe plugin ABI, version 2.
  *
  * A plugin is a shared object named <name>.so that exports one symbol,
- * pix_plugin_entry(), returning a pointer to a static pix_plugin descriptor.
- * The host (the pixpipe binary) checks the descriptor's ABI version, validates
- * the options written in the pipeline file against the descriptor's option
+ * pix_plugin_entry(), returning its static descriptor: one of the three
+ * kind descriptors below (pix_stage_plugin, pix_storage_plugin,
+ * pix_metadata_plugin), declared with PIX_STAGE_PLUGIN,
+ * PIX_STORAGE_PLUGIN or PIX_METADATA_PLUGIN.  The host (the pixpipe
+ * binary) checks the descriptor's ABI version and kind, validates the
+ * options written in the pipeline file against the descriptor's option
  * table, fills a config struct of config_size bytes and only then calls
- * create().  Plugins never parse YAML and never link against the host: every
- * service they need comes through the pix_host function table handed to
- * create().
+ * create(), when the plugin has one.  Plugins never parse YAML and never
+ * link against the host.
+ *
+ * Every callback receives a pix_ctx: the host table, the instance's
+ * validated config and the state create() made.  A plugin that holds no
+ * state of its own needs no create() and reads its config from the context.
  *
  * Compatibility policy:
  *   - PIX_ABI_MAJOR changes when an existing field or callback changes
- *     meaning or position.  The host refuses a plugin of another major.
- *   - PIX_ABI_MINOR grows when fields are appended at the end of pix_plugin
- *     or pix_host, or an enum or flag gains a value.  The ops structs sit
- *     inside a union in the middle of pix_plugin and never grow within a
- *     major: a new callback for a kind is appended to pix_plugin itself.
+ *     meaning or position.  The host refuses a plugin of another major and
+ *     says to rebuild it against these headers.
+ *   - PIX_ABI_MINOR grows when a field is appended at the end of a kind's
+ *     descriptor, of pix_host, of pix_ctx or of a service table, or an enum
+ *     or flag gains a value.  Each kind's descriptor is a struct of its
+ *     own that starts with the fields every kind shares (PIX_PLUGIN_COMMON,
+ *     frozen within a major) and ends with its kind's callbacks, where new
+ *     ones are appended; its struct_size tells the host which are there.
  *   - The host refuses a plugin built for a newer minor (it could rely on
  *     host functions this host lacks).  It accepts one built for an older
- *     minor, whose shorter descriptor (struct_size) it reads with the fields
- *     added since as zero, so plugins keep working across host upgrades
- *     within a major.
+ *     minor, whose shorter descriptor it reads with the fields added since
+ *     as zero, so plugins keep working across host upgrades within a major.
  *   - host->abi_minor lets a plugin that declares an older minor than its
  *     headers (to load on older hosts) use newer host functions when they
  *     are there: read a host field added after the declared minor only
  *     after checking host->abi_minor.
+ *   - What only some plugins need (the AWS client) is a service table the
+ *     plugin asks for by name and version (host->service, pixpipe/aws.h).
  *
  * Ownership rules, everywhere in this file:
  *   - "borrowed": the callee may read it only for the duration of the call
@@ -37,10 +47,10 @@
  *
  * Threading: create() and destroy() run on the main thread.  A stage's
  * min_scale(), process() and finish(), a storage's get()/put()/head() and a
- * metadata backend's put() may run concurrently on several jobs (pixpipe run -j N, Lambda
- * records) with the same state pointer: treat the state as read-only after
- * create(), or guard it with a lock.  A given job is only ever touched by one
- * thread at a time.
+ * metadata backend's put() may run concurrently on several jobs (pixpipe
+ * run -j N, Lambda records) with the same context: treat the config and the
+ * state as read-only after create(), or guard the state with a lock.  A
+ * given job is only ever touched by one thread at a time.
  */
 #ifndef PIXPIPE_PIXPIPE_H
 #define PIXPIPE_PIXPIPE_H
@@ -53,7 +63,7 @@
 extern "C" {
 #endif
 
-#define PIX_ABI_MAJOR 1
+#define PIX_ABI_MAJOR 2
 #define PIX_ABI_MINOR 0
 
 /* The symbol every plugin exports. */
@@ -68,13 +78,13 @@ extern "C" {
 #endif
 
 /* libvips' image type, kept opaque here so storage and metadata plugins do
- * not need the libvips headers.  Stages include <vips/vips.h>. */
+ * not need the libvips headers.  Stages include <pixpipe/stage.h>. */
 struct _VipsImage;
 
-typedef struct pix_host pix_host;         /* host API table, see below */
-typedef struct pix_instance pix_instance; /* one configured plugin; opaque */
-typedef struct pix_job pix_job;           /* one source object; opaque */
-typedef struct pix_record pix_record;     /* typed key/value tree; opaque */
+typedef struct pix_host pix_host;     /* host API table, see below        */
+typedef struct pix_ctx pix_ctx;       /* what every callback receives     */
+typedef struct pix_job pix_job;       /* one source object; opaque        */
+typedef struct pix_record pix_record; /* typed key/value tree; opaque     */
 
 typedef enum pix_kind {
     PIX_KIND_STAGE = 1,    /* transforms the job's working image          */
@@ -218,47 +228,60 @@ typedef struct pix_put_info {
     size_t n_meta;
 } pix_put_info;
 
-/* ------------------------------------------------------------------- AWS */
+/* ------------------------------------------------------------ context */
 
-/* One HTTP header.  Borrowed. */
-typedef struct pix_http_header {
-    const char *name;
-    const char *value;
-} pix_http_header;
+/* What every callback of a plugin instance receives.  Owned by the host;
+ * valid from before check() or create() until after destroy().  Fields are
+ * appended at the end behind a PIX_ABI_MINOR bump. */
+struct pix_ctx {
+    const pix_host *host; /* the host table                                 */
+    const void *config;   /* the validated config (config_size bytes, filled
+                             from the option table); NULL when config_size
+                             is 0.  Strings and lists in it are the host's. */
+    void *state;          /* what create() set; NULL before it, and always
+                             for a plugin without create()                  */
+    const char *name;     /* the plugin's name                              */
+    const char *label;    /* the instance in the pipeline: "stages[2]
+                             resize", "destination storage-s3"              */
+};
 
-/* A request for host->aws_request.  Every pointer is borrowed for the call. */
-typedef struct pix_aws_request {
-    const char *service;   /* signing name: "s3", "dynamodb"                  */
-    const char *region;    /* signing region                                  */
-    const char *endpoint;  /* "https://host[:port]", no path                  */
-    const char *method;    /* "GET", "PUT", "POST", "HEAD", "DELETE"           */
-    const char *path;      /* URI-encoded path, e.g. "/bucket/a%20b.jpg"      */
-    const char *query;     /* URI-encoded query without '?', or NULL          */
-    const pix_http_header *headers; /* extra headers (Content-Type, x-amz-*) */
-    size_t n_headers;
-    const void *body;      /* NULL for none                                   */
-    size_t body_len;
-    bool unsigned_payload; /* S3: sign "UNSIGNED-PAYLOAD" instead of SHA-256  */
-    uint64_t max_response_bytes; /* stop reading past this (0: no limit); the
-                                    answer then fails as over the limit       */
-    const char *operation; /* for errors: "GetObject", "PutItem"              */
-    const char *resource;  /* for errors: "s3://bucket/key", "table images"   */
-} pix_aws_request;
+/* ---------------------------------------------------------- descriptors */
 
-/* An answer.  Owned by the host; release with host->aws_response_free. */
-typedef struct pix_aws_response {
-    long status;           /* HTTP status                                     */
-    unsigned char *body;   /* NUL-terminated for convenience; body_len bytes  */
-    size_t body_len;
-    void *priv;            /* the host's: headers                             */
-} pix_aws_response;
+/* The fields every kind's descriptor starts with, in this order; frozen
+ * within a major.  Set through the PIX_*_PLUGIN macros, which fill the
+ * first four. */
+#define PIX_PLUGIN_COMMON                                                      \
+    uint32_t abi_major;  /* PIX_ABI_MAJOR the plugin was built with      */  \
+    uint32_t abi_minor;  /* PIX_ABI_MINOR the plugin was built with      */  \
+    size_t struct_size;  /* sizeof its kind's descriptor, as built       */  \
+    pix_kind kind;                                                            \
+    const char *name;    /* must equal the file name without ".so"       */  \
+    const char *version; /* the plugin's own version, e.g. "1.0.0"       */  \
+    const char *summary; /* one line for `pixpipe plugins`               */  \
+    const pix_option *options; /* NULL or a table ending with {NULL}    */  \
+    size_t config_size;  /* bytes of the config struct options fill in   */  \
+    unsigned flags;      /* PIX_PLUGIN_* below                           */  \
+    /* Optional.  Checks ctx->config for what the option table cannot   */  \
+    /* say ("width or height"), with no side effect: `pixpipe validate` */  \
+    /* runs it, and create() runs only after it passed.  Returns 0, or  */  \
+    /* the -1 of host->error().                                          */  \
+    int (*check)(const pix_ctx *ctx);                                         \
+    /* Optional: only for a plugin that holds state.  Sets *state (seen */  \
+    /* as ctx->state afterwards).  Returns 0, or the -1 of host->error(). */\
+    int (*create)(const pix_ctx *ctx, void **state);                          \
+    /* Optional.  Releases ctx->state. */                                     \
+    void (*destroy)(const pix_ctx *ctx);
 
-/* ------------------------------------------------------------------- ops */
+/* What the host reads of any descriptor before it knows the kind. */
+typedef struct pix_plugin {
+    PIX_PLUGIN_COMMON
+} pix_plugin;
 
-typedef struct pix_stage_ops {
+typedef struct pix_stage_plugin {
+    PIX_PLUGIN_COMMON
     /* Required.  Works on the job's image (host->job_image / job_set_image,
-     * host->job_add_rendition).  Returns 0, or -1 after host->job_error(). */
-    int (*process)(void *state, pix_job *job);
+     * host->job_add_rendition).  Returns 0, or the -1 of host->job_error(). */
+    int (*process)(const pix_ctx *ctx, pix_job *job);
     /* Optional.  The smallest scale (0 < s <= 1) of the upright source,
      * width x height pixels, from which this stage still gives exact output
      * (resize to 800 wide from 4000 wide: 0.2).  The host decodes the source
@@ -266,68 +289,48 @@ typedef struct pix_stage_ops {
      * hinted stage that changes the working image (later stages work from
      * its output).  A stage without a hint (and not scale-neutral) gets the
      * full size; so does the main output when no stage reduces the image. */
-    double (*min_scale)(void *state, int width, int height);
+    double (*min_scale)(const pix_ctx *ctx, int width, int height);
     /* Optional.  Runs for every job after its renditions are stored, also
      * when the job failed or was skipped, in the order of the stage list.
-     * Returns 0, or -1 after host->job_error() (the job then fails). */
-    int (*finish)(void *state, pix_job *job, pix_status status);
-} pix_stage_ops;
+     * Returns 0, or the -1 of host->job_error() (the job then fails). */
+    int (*finish)(const pix_ctx *ctx, pix_job *job, pix_status status);
+    /* Appended callbacks go here, behind a PIX_ABI_MINOR bump. */
+} pix_stage_plugin;
 
-typedef struct pix_storage_ops {
+typedef struct pix_storage_plugin {
+    PIX_PLUGIN_COMMON
     /* Required.  Reads bucket/key into out (see pix_bytes), refusing objects
      * larger than max_bytes (0: no limit) before reading them whole.  Fills
-     * info.  Returns 0, or -1 after host->job_error() naming the object.
+     * info.  Returns 0, or the -1 of host->job_error() naming the object.
      * The host frees out->data whether get() succeeds or fails. */
-    int (*get)(void *state, pix_job *job, const char *bucket, const char *key,
+    int (*get)(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                uint64_t max_bytes, pix_bytes *out, pix_object_info *info);
     /* Required.  Writes len bytes at bucket/key, all or nothing: a reader
      * never sees a partly written object.  data is borrowed. */
-    int (*put)(void *state, pix_job *job, const char *bucket, const char *key,
+    int (*put)(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                const void *data, size_t len, const pix_put_info *put);
     /* Optional.  Fills info for bucket/key without reading the object (S3
      * HeadObject): `pixpipe run --dry-run` plans with it instead of
-     * downloading.  Returns 0, or -1 after host->job_error(). */
-    int (*head)(void *state, pix_job *job, const char *bucket, const char *key,
+     * downloading.  Returns 0, or the -1 of host->job_error(). */
+    int (*head)(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                 pix_object_info *info);
-} pix_storage_ops;
+    /* Required.  The URI scheme of the objects it serves: "file" for local
+     * folders (the host's default storage, and the one `pixpipe run DIR`
+     * walks), "s3" for s3://BUCKET/KEY.  Static. */
+    const char *scheme;
+    /* Optional.  The destination's bucket (or root) when the pipeline
+     * gives none ("./out"); NULL: the pipeline must give one.  Static. */
+    const char *default_root;
+    /* Appended callbacks go here, behind a PIX_ABI_MINOR bump. */
+} pix_storage_plugin;
 
-typedef struct pix_metadata_ops {
+typedef struct pix_metadata_plugin {
+    PIX_PLUGIN_COMMON
     /* Required.  Stores the job's record (borrowed), replacing any earlier
      * record of the same source bucket and key. */
-    int (*put)(void *state, pix_job *job, const pix_record *record);
-} pix_metadata_ops;
-
-/* ------------------------------------------------------------ descriptor */
-
-typedef struct pix_plugin {
-    uint32_t abi_major;   /* PIX_ABI_MAJOR the plugin was built with      */
-    uint32_t abi_minor;   /* PIX_ABI_MINOR the plugin was built with      */
-    size_t struct_size;   /* sizeof(pix_plugin) the plugin was built with */
-    pix_kind kind;
-    const char *name;     /* must equal the file name without ".so"      */
-    const char *version;  /* the plugin's own version, e.g. "1.0.0"      */
-    const char *summary;  /* one line for `pixpipe plugins`              */
-    const pix_option *options; /* NULL or a table ending with {NULL}     */
-    size_t config_size;   /* bytes of the config struct options fill in  */
-    /* Optional.  config is borrowed and stays valid until after destroy().
-     * self identifies this instance to host->log and host->error.
-     * Sets *state (may be NULL).  Returns 0, or -1 after host->error(). */
-    int (*create)(const pix_host *host, pix_instance *self, const void *config,
-                  void **state);
-    /* Optional.  Releases what create() made. */
-    void (*destroy)(void *state);
-    union {
-        pix_stage_ops stage;
-        pix_storage_ops storage;
-        pix_metadata_ops metadata;
-    } ops;
-    /* Optional.  Checks config (borrowed) for what the option table cannot
-     * say (e.g. "width or height"), with no side effect: `pixpipe validate`
-     * runs it, and create() runs only after it passed.  Returns 0, or -1
-     * after host->error(). */
-    int (*check)(const pix_host *host, pix_instance *self, const void *config);
-    unsigned flags; /* PIX_PLUGIN_* below */
-} pix_plugin;
+    int (*put)(const pix_ctx *ctx, pix_job *job, const pix_record *record);
+    /* Appended callbacks go here, behind a PIX_ABI_MINOR bump. */
+} pix_metadata_plugin;
 
 enum {
     /* A stage that hands records to the metadata backend
@@ -344,7 +347,8 @@ enum {
     PIX_PLUGIN_KEEPS_IMAGE = 1u << 2,
 };
 
-/* The entry point every plugin exports.  Returns a static descriptor. */
+/* The entry point every plugin exports.  Returns its static descriptor,
+ * seen through its common fields. */
 typedef const pix_plugin *(*pix_plugin_entry_fn)(void);
 
 /* --------------------------------------------------------- host API table */
@@ -353,16 +357,25 @@ struct pix_host {
     uint32_t abi_major, abi_minor;
     size_t struct_size;
 
-    /* Logs a line prefixed with the instance's plugin name. */
-    void (*log)(const pix_instance *self, pix_log_level level, const char *fmt,
-                ...) PIX_PRINTF(3, 4);
-    /* Records why create() failed; the host adds the plugin and pipeline
-     * context.  Call once, then return -1. */
-    void (*error)(pix_instance *self, const char *fmt, ...) PIX_PRINTF(2, 3);
+    /* Logs a line prefixed with the plugin's name. */
+    void (*log)(const pix_ctx *ctx, pix_log_level level, const char *fmt, ...) PIX_PRINTF(3, 4);
+    /* Records why check() or create() failed; the host adds the plugin and
+     * pipeline context.  Call once.  Returns -1, for `return host->error(...)`. */
+    int (*error)(const pix_ctx *ctx, const char *fmt, ...) PIX_PRINTF(2, 3);
+    /* A service table by name and version ("aws", PIX_AWS_VERSION), or
+     * NULL when this host has none of that version.  Borrowed; valid for
+     * the life of the process.  See pixpipe/aws.h. */
+    const void *(*service)(const char *name, uint32_t version);
 
     /* Records why the job fails; the host adds the running plugin's name.
-     * The first error recorded on a job is the one reported. */
-    void (*job_error)(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
+     * The first error recorded on a job is the one reported.  Returns -1,
+     * for `return host->job_error(...)`. */
+    int (*job_error)(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
+    /* The same for a libvips call that failed: records fmt, then ": " and
+     * libvips' reason, and clears libvips' error buffer, so that the next
+     * failure of this or another job never reports this one's reason.
+     * Returns -1. */
+    int (*job_vips_error)(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
     /* Ends the job as skipped (not failed) with a reason; return 0 after. */
     void (*job_skip)(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
     /* Adds a note to the job's record ("notes": a list of strings), for
@@ -388,8 +401,8 @@ struct pix_host {
      * applied, tag reset), 8 bits per band, in sRGB or B_W (CMYK converted
      * through its profile), at the scale the stages need; lazy until read.
      * Borrowed: the job keeps its reference; g_object_ref() it to keep it
-     * past the next set.  NULL after host->job_error() when the source
-     * cannot be decoded. */
+     * past the next set.  NULL after the job failed (the source cannot be
+     * decoded): return -1. */
     struct _VipsImage *(*job_image)(pix_job *job);
     /* Replaces the working image.  Steals the reference to img. */
     void (*job_set_image)(pix_job *job, struct _VipsImage *img);
@@ -400,8 +413,8 @@ struct pix_host {
     struct _VipsImage *(*job_image_shared)(pix_job *job);
     /* Adds a named rendition.  Steals the reference to img; enc is copied.
      * Returns 0, or -1 after recording the error (duplicate name). */
-    int (*job_add_rendition)(pix_job *job, const char *name,
-                             struct _VipsImage *img, const pix_encode *enc);
+    int (*job_add_rendition)(pix_job *job, const char *name, struct _VipsImage *img,
+                             const pix_encode *enc);
     /* Renditions so far (after storing, their keys and sizes).  Borrowed. */
     size_t (*job_rendition_count)(const pix_job *job);
     const pix_rendition *(*job_rendition)(const pix_job *job, size_t i);
@@ -441,84 +454,63 @@ struct pix_host {
      * to a static explanation. */
     int (*key_check)(const char *key, const char **why);
 
-    /* ---- AWS: one signed, retrying HTTP client shared by every plugin.
-     * Credentials come from the environment (AWS_ACCESS_KEY_ID,
-     * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or the container
-     * credentials endpoint; they never appear in logs or errors. */
-
-    /* Sends req, SigV4-signed, on this thread's kept-alive connection,
-     * retrying with exponential backoff and full jitter on connection
-     * errors, timeouts, 5xx, 429 and AWS throttling codes.  Returns 0 once
-     * an HTTP answer is final (any status: check resp->status), or -1 after
-     * recording on the job why no answer came (with job NULL: logged).
-     * Release resp with aws_response_free() either way. */
-    int (*aws_request)(pix_job *job, const struct pix_aws_request *req,
-                       struct pix_aws_response *resp);
-    void (*aws_response_free)(struct pix_aws_response *resp);
-    /* The value of a response header (case-insensitive name), or NULL.
-     * Borrowed from resp. */
-    const char *(*aws_response_header)(const struct pix_aws_response *resp, const char *name);
-    /* Records on the job the error an AWS answer carries, as one line:
-     * "OPERATION RESOURCE: HTTP STATUS CODE: MESSAGE (request id ID)",
-     * parsed from S3's XML or DynamoDB's JSON body.  Writes the AWS error
-     * code (e.g. "NoSuchKey", "ConditionalCheckFailedException") into code
-     * when code is not NULL.  Returns -1, for `return host->aws_fail(...)`. */
-    int (*aws_fail)(pix_job *job, const struct pix_aws_request *req,
-                    const struct pix_aws_response *resp, char *code, size_t code_size);
-    /* Writes resp's user metadata (x-amz-meta-* headers) into buf as
-     * "name: value" lines, names without the prefix, for
-     * pix_object_info.user_meta. */
-    void (*aws_response_meta)(const struct pix_aws_response *resp, char *buf, size_t size);
-    /* Resolves the endpoint and region an AWS plugin uses: its own option
-     * when set, else AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL, else
-     * https://SERVICE.REGION.amazonaws.com; region from the option, else
-     * AWS_REGION / AWS_DEFAULT_REGION, else us-east-1.  Writes into the
-     * buffers.  Returns 0, or -1 with *why set when the endpoint is not an
-     * http(s) URL. */
-    int (*aws_endpoint)(const char *service, const char *option_endpoint,
-                        const char *option_region, char *endpoint, size_t endpoint_size,
-                        char *region, size_t region_size, const char **why);
+    /* Whether this libvips writes format ("jpeg", "png", "webp", "avif",
+     * "gif", "tiff"): asked once per format and process (an AVIF saver may
+     * exist without an AV1 encoder behind it). */
+    bool (*format_can_save)(const char *format);
 
     /* Appended fields go here, behind a PIX_ABI_MINOR bump. */
 };
 
 /* ------------------------------------------------ declaring a plugin */
 
-/* The short way, one macro per kind: declares the plugin's static
- * descriptor with the ABI version filled in and exports its entry point.
- * NAME must equal the file name without ".so".  The rest are designated
- * initialisers of pix_plugin: the ops of the kind (at least the required
- * ones), and .options, .config_size, .create, .destroy, .check, .flags as
- * needed.  Use one per shared object, at file scope:
+/* One macro per kind declares the plugin's static descriptor, with the ABI
+ * version filled in, and exports its entry point.  NAME must equal the file
+ * name without ".so".  Then come the kind's required callbacks, in this
+ * order, and designated initialisers for the rest of the kind's descriptor
+ * (.options, .config_size, .check, .create, .destroy, .flags and the kind's
+ * optional callbacks).  A missing required callback, a wrong kind's
+ * callback or one of the wrong type does not compile.  Use one per shared
+ * object, at file scope:
  *
  *     PIX_STAGE_PLUGIN("grayscale", "1.0.0", "Converts the image to grey",
- *                      .ops.stage.process = gray_process);
+ *                      gray_process);
+ *     PIX_STORAGE_PLUGIN("storage-x", "1.0.0", "Objects in X", x_get, x_put,
+ *                        .scheme = "x", .head = x_head);
+ *     PIX_METADATA_PLUGIN("metadata-x", "1.0.0", "Records in X", x_put);
  */
 #define PIX_STAGE_PLUGIN(NAME, VERSION, SUMMARY, ...)                          \
-    PIX_DEFINE_PLUGIN(PIX_KIND_STAGE, NAME, VERSION, SUMMARY, __VA_ARGS__)
-#define PIX_STORAGE_PLUGIN(NAME, VERSION, SUMMARY, ...)                        \
-    PIX_DEFINE_PLUGIN(PIX_KIND_STORAGE, NAME, VERSION, SUMMARY, __VA_ARGS__)
+    PIX_DEFINE_PLUGIN_(pix_stage_plugin, PIX_KIND_STAGE, NAME, VERSION, SUMMARY, \
+                       .process = __VA_ARGS__)
+#define PIX_STORAGE_PLUGIN(NAME, VERSION, SUMMARY, GET, ...)                   \
+    PIX_DEFINE_PLUGIN_(pix_storage_plugin, PIX_KIND_STORAGE, NAME, VERSION,    \
+                       SUMMARY, .get = (GET), .put = __VA_ARGS__)
 #define PIX_METADATA_PLUGIN(NAME, VERSION, SUMMARY, ...)                       \
-    PIX_DEFINE_PLUGIN(PIX_KIND_METADATA, NAME, VERSION, SUMMARY, __VA_ARGS__)
+    PIX_DEFINE_PLUGIN_(pix_metadata_plugin, PIX_KIND_METADATA, NAME, VERSION,  \
+                       SUMMARY, .put = __VA_ARGS__)
 
-/* What the three above expand to; KIND is a pix_kind. */
-#define PIX_DEFINE_PLUGIN(KIND, NAME, VERSION, SUMMARY, ...)                   \
-    static const pix_plugin pix_plugin_descriptor_ = {                         \
-        PIX_PLUGIN_HEADER, .kind = (KIND), .name = (NAME),                     \
-        .version = (VERSION), .summary = (SUMMARY), __VA_ARGS__                \
+#define PIX_DEFINE_PLUGIN_(TYPE, KIND, NAME, VERSION, SUMMARY, ...)            \
+    static const TYPE pix_plugin_descriptor_ = {                               \
+        PIX_PLUGIN_HEADER(TYPE, KIND), .name = (NAME), .version = (VERSION),   \
+        .summary = (SUMMARY), __VA_ARGS__                                      \
     };                                                                         \
     PIX_PLUGIN_EXPORT(pix_plugin_descriptor_)
 
-/* The long way: declares the entry point returning `descriptor`, a static
- * pix_plugin the plugin wrote itself (starting with PIX_PLUGIN_HEADER). */
+/* The long way, for descriptors the macros above cannot express (tests of
+ * malformed plugins): declares the entry point returning `descriptor`, a
+ * static kind descriptor starting with PIX_PLUGIN_HEADER. */
 #define PIX_PLUGIN_EXPORT(descriptor)                                          \
     PIX_EXPORT const pix_plugin *pix_plugin_entry(void);                      \
-    PIX_EXPORT const pix_plugin *pix_plugin_entry(void) { return &(descriptor); }
+    PIX_EXPORT const pix_plugin *pix_plugin_entry(void)                       \
+    {                                                                          \
+        return (const pix_plugin *)(const void *)&(descriptor);               \
+    }                                                                          \
+    struct pix_plugin_entry_end_ /* takes the caller's ';' */
 
-/* Fills the version fields of a descriptor. */
-#define PIX_PLUGIN_HEADER                                                      \
+/* Fills the version fields of a descriptor of type TYPE and kind KIND. */
+#define PIX_PLUGIN_HEADER(TYPE, KIND)                                          \
     .abi_major = PIX_ABI_MAJOR, .abi_minor = PIX_ABI_MINOR,                    \
-    .struct_size = sizeof(pix_plugin)
+    .struct_size = sizeof(TYPE), .kind = (KIND)
 
 #ifdef __cplusplus
 }

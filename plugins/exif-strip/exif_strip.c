@@ -48,9 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vips/vips.h>
-
-#include <pixpipe/pixpipe.h>
+#include <pixpipe/stage.h>
 
 enum { EX_PROFILE_KEEP, EX_PROFILE_SRGB };
 
@@ -88,12 +86,6 @@ typedef struct ex_config {
     int profile;
 } ex_config;
 
-typedef struct ex_state {
-    const pix_host *host;
-    int profile;
-    bool keep[EX_N_KEEPABLE]; /* by index into ex_keepables */
-} ex_state;
-
 static const pix_option ex_options[] = {
     { .name = "keep", .type = PIX_OPT_STRLIST, .offset = offsetof(ex_config, keep), .def = "[]",
       .doc = "Fields to keep, from: icc, copyright, artist, description (GPS, camera and dates always go)." },
@@ -111,60 +103,30 @@ static int ex_keepable_index(const char *name)
     return -1;
 }
 
-static int ex_check(const pix_host *host, pix_instance *self, const void *config)
+/* Whether keep lists the keepable field of index k. */
+static bool ex_keeps(const ex_config *cfg, size_t k)
 {
-    const ex_config *cfg = config;
+    for (size_t i = 0; i < cfg->keep.count; i++)
+        if (strcmp(cfg->keep.items[i], ex_keepables[k].name) == 0)
+            return true;
+    return false;
+}
+
+static int ex_check(const pix_ctx *ctx)
+{
+    const ex_config *cfg = ctx->config;
 
     for (size_t i = 0; i < cfg->keep.count; i++) {
         const char *n = cfg->keep.items[i];
         if (ex_keepable_index(n) >= 0)
             continue;
         if (g_ascii_strncasecmp(n, "gps", 3) == 0)
-            host->error(self, "keep: '%s' cannot be kept: location data is always removed", n);
-        else
-            host->error(self, "keep: unknown field '%s'; expected icc, copyright, artist or "
-                        "description", n);
-        return -1;
+            return ctx->host->error(ctx, "keep: '%s' cannot be kept: location data is always "
+                                    "removed", n);
+        return ctx->host->error(ctx, "keep: unknown field '%s'; expected icc, copyright, artist "
+                                "or description", n);
     }
     return 0;
-}
-
-static int ex_create(const pix_host *host, pix_instance *self, const void *config, void **state)
-{
-    const ex_config *cfg = config;
-    ex_state *st = calloc(1, sizeof *st);
-
-    if (!st) {
-        host->error(self, "out of memory");
-        return -1;
-    }
-    st->host = host;
-    st->profile = cfg->profile;
-    for (size_t i = 0; i < cfg->keep.count; i++) {
-        int k = ex_keepable_index(cfg->keep.items[i]);
-        if (k >= 0)
-            st->keep[k] = true;
-    }
-    *state = st;
-    return 0;
-}
-
-static void ex_destroy(void *state)
-{
-    free(state);
-}
-
-/* Records a libvips failure on the job and clears libvips' error buffer. */
-static int ex_fail(const ex_state *st, pix_job *job, const char *what)
-{
-    const char *why = vips_error_buffer();
-    size_t n = strlen(why);
-
-    while (n > 0 && why[n - 1] == '\n')
-        n--;
-    st->host->job_error(job, "%s: %.*s", what, (int)n, n ? why : "libvips gave no reason");
-    vips_error_clear();
-    return -1;
 }
 
 /* Replaces *cur (owned) by next (owned). */
@@ -172,76 +134,6 @@ static void ex_swap(VipsImage **cur, VipsImage *next)
 {
     g_object_unref(*cur);
     *cur = next;
-}
-
-static int ex_orientation(VipsImage *im)
-{
-    int o = 1;
-
-    if (!vips_image_get_typeof(im, VIPS_META_ORIENTATION) ||
-        vips_image_get_int(im, VIPS_META_ORIENTATION, &o))
-        return 1;
-    return o >= 1 && o <= 8 ? o : 1;
-}
-
-/* Turns each frame of in (frames of page_h rows stacked) upright into *out.
- * An animation's frames are rotated one by one: rotating the whole strip
- * would mix them up. */
-static int ex_rotate_frames(VipsImage *in, VipsImage **out)
-{
-    int page_h = vips_image_get_page_height(in);
-    int n = vips_image_get_height(in) / page_h;
-    VipsImage **frames = NULL, *joined = NULL;
-    int rc = -1;
-
-    if (n <= 1)
-        return vips_autorot(in, out, NULL);
-    frames = g_new0(VipsImage *, n);
-    for (int i = 0; i < n; i++) {
-        VipsImage *one = NULL;
-        if (vips_crop(in, &one, 0, i * page_h, vips_image_get_width(in), page_h, NULL))
-            goto out;
-        int failed = vips_autorot(one, &frames[i], NULL);
-        g_object_unref(one);
-        if (failed)
-            goto out;
-    }
-    if (vips_arrayjoin(frames, &joined, n, "across", 1, NULL) || vips_copy(joined, out, NULL))
-        goto out;
-    vips_image_set_int(*out, VIPS_META_PAGE_HEIGHT, vips_image_get_height(frames[0]));
-    rc = 0;
-out:
-    for (int i = 0; i < n; i++)
-        if (frames[i])
-            g_object_unref(frames[i]);
-    g_free(frames);
-    if (joined)
-        g_object_unref(joined);
-    return rc;
-}
-
-/* Step 1: *cur becomes a new reference to the upright working image. */
-static int ex_upright(const ex_state *st, pix_job *job, VipsImage **cur)
-{
-    VipsImage *im = st->host->job_image(job), *out = NULL;
-
-    if (!im)
-        return -1; /* the host recorded why */
-    if (ex_orientation(im) == 1) {
-        g_object_ref(im);
-        *cur = im;
-        return 0;
-    }
-    /* A rotation reads rows out of order, which a sequential decode cannot
-     * serve: work from the in-memory copy. */
-    im = st->host->job_image_shared(job);
-    if (!im)
-        return -1;
-    if (ex_rotate_frames(im, &out))
-        return ex_fail(st, job, "cannot turn the image upright");
-    vips_autorot_remove_angle(out);
-    *cur = out;
-    return 0;
 }
 
 /* The colour space of the attached ICC profile (header bytes 16..19, e.g.
@@ -314,28 +206,30 @@ static int ex_drop_profile(VipsImage **cur)
 }
 
 /* Step 2: CMYK never survives; then the profile option. */
-static int ex_colour(const ex_state *st, pix_job *job, VipsImage **cur)
+static int ex_colour(const pix_ctx *ctx, pix_job *job, VipsImage **cur)
 {
+    const ex_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
     char space[5];
     bool cmyk = vips_image_get_interpretation(*cur) == VIPS_INTERPRETATION_CMYK;
     bool has_icc;
 
     ex_icc_space(*cur, space);
     if (cmyk && ex_to_srgb(cur))
-        return ex_fail(st, job, "cannot convert CMYK to sRGB");
+        return host->job_vips_error(job, "cannot convert CMYK to sRGB");
     if (!cmyk && strcmp(space, "CMYK") == 0 && ex_drop_profile(cur))
-        return ex_fail(st, job, "cannot drop the stale CMYK profile");
-    if (st->profile != EX_PROFILE_SRGB)
+        return host->job_vips_error(job, "cannot drop the stale CMYK profile");
+    if (cfg->profile != EX_PROFILE_SRGB)
         return 0;
     has_icc = vips_image_get_typeof(*cur, VIPS_META_ICC_NAME) != 0;
     if (has_icc && !cmyk && ex_to_srgb(cur))
-        return ex_fail(st, job, "cannot convert to sRGB through the embedded profile");
+        return host->job_vips_error(job, "cannot convert to sRGB through the embedded profile");
     bool grey = vips_image_get_bands(*cur) - (vips_image_hasalpha(*cur) ? 1 : 0) == 1;
-    if (st->keep[EX_KEEP_ICC] && !grey) {
+    if (ex_keeps(cfg, EX_KEEP_ICC) && !grey) {
         if (!vips_image_get_typeof(*cur, VIPS_META_ICC_NAME) && ex_attach_srgb(cur))
-            return ex_fail(st, job, "cannot attach the sRGB profile");
+            return host->job_vips_error(job, "cannot attach the sRGB profile");
     } else if (ex_drop_profile(cur)) {
-        return ex_fail(st, job, "cannot drop the ICC profile");
+        return host->job_vips_error(job, "cannot drop the ICC profile");
     }
     return 0;
 }
@@ -349,10 +243,10 @@ static bool ex_in(const char *const *list, const char *name)
 }
 
 /* The kept EXIF field that name is, or false. */
-static bool ex_kept_exif(const ex_state *st, const char *name)
+static bool ex_kept_exif(const ex_config *cfg, const char *name)
 {
     for (size_t i = 0; i < EX_N_KEEPABLE; i++)
-        if (st->keep[i] && ex_keepables[i].field && strcmp(ex_keepables[i].field, name) == 0)
+        if (ex_keepables[i].field && strcmp(ex_keepables[i].field, name) == 0 && ex_keeps(cfg, i))
             return true;
     return false;
 }
@@ -368,24 +262,25 @@ static void *ex_collect(VipsImage *im, const char *name, GValue *value, void *li
 /* Step 3: removes every metadata field but the technical ones, the ICC
  * profile as step 2 left it and the kept EXIF fields (with the EXIF block
  * they live in, which the saver then rebuilds from them alone). */
-static int ex_strip(const ex_state *st, pix_job *job, VipsImage **cur)
+static int ex_strip(const pix_ctx *ctx, pix_job *job, VipsImage **cur)
 {
+    const ex_config *cfg = ctx->config;
     VipsImage *out = NULL;
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
     bool exif_kept = false;
 
     if (vips_copy(*cur, &out, NULL)) {
         g_ptr_array_free(names, TRUE);
-        return ex_fail(st, job, "cannot copy the image");
+        return ctx->host->job_vips_error(job, "cannot copy the image");
     }
     vips_image_map(out, ex_collect, names);
     for (guint i = 0; i < names->len; i++)
-        if (ex_kept_exif(st, names->pdata[i]))
+        if (ex_kept_exif(cfg, names->pdata[i]))
             exif_kept = true;
     for (guint i = 0; i < names->len; i++) {
         const char *n = names->pdata[i];
         if (ex_in(ex_technical, n) || strcmp(n, VIPS_META_ICC_NAME) == 0 ||
-            ex_kept_exif(st, n) || (exif_kept && strcmp(n, VIPS_META_EXIF_NAME) == 0))
+            ex_kept_exif(cfg, n) || (exif_kept && strcmp(n, VIPS_META_EXIF_NAME) == 0))
             continue;
         vips_image_remove(out, n); /* header fields (width...) are not removable: no-op */
     }
@@ -394,34 +289,21 @@ static int ex_strip(const ex_state *st, pix_job *job, VipsImage **cur)
     return 0;
 }
 
-static int ex_process(void *state, pix_job *job)
+static int ex_process(const pix_ctx *ctx, pix_job *job)
 {
-    const ex_state *st = state;
     VipsImage *cur = NULL;
 
-    if (ex_upright(st, job, &cur))
+    if (pix_job_upright(ctx->host, job, &cur))
         return -1;
-    if (ex_colour(st, job, &cur) || ex_strip(st, job, &cur)) {
+    if (ex_colour(ctx, job, &cur) || ex_strip(ctx, job, &cur)) {
         g_object_unref(cur);
         return -1;
     }
-    st->host->job_set_image(job, cur);
+    ctx->host->job_set_image(job, cur);
     return 0;
 }
 
-static const pix_plugin ex_plugin = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STAGE,
-    .name = "exif-strip",
-    .version = "1.0.0",
-    .summary = "Bakes the EXIF orientation in, removes EXIF/GPS/XMP/IPTC, keeps the colour right.",
-    .options = ex_options,
-    .config_size = sizeof(ex_config),
-    .create = ex_create,
-    .destroy = ex_destroy,
-    .ops.stage = { .process = ex_process },
-    .check = ex_check,
-    .flags = PIX_PLUGIN_SCALE_NEUTRAL,
-};
-
-PIX_PLUGIN_EXPORT(ex_plugin)
+PIX_STAGE_PLUGIN("exif-strip", "1.0.0",
+                 "Bakes the EXIF orientation in, removes EXIF/GPS/XMP/IPTC, keeps the colour right.",
+                 ex_process, .options = ex_options, .config_size = sizeof(ex_config),
+                 .check = ex_check, .flags = PIX_PLUGIN_SCALE_NEUTRAL);

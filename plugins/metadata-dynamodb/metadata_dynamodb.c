@@ -3,8 +3,8 @@
  * the cloud twin of metadata-sqlite.  Each job's record (as laid out by
  * metadata-sink) becomes one PutItem, its values in native DynamoDB types:
  * strings S, integers and reals N, booleans BOOL, objects M, lists L, nulls
- * NULL.  Every request goes through the host's signed, retrying AWS client
- * (host->aws_request); this plugin never opens a connection itself.
+ * NULL.  Every request goes through the host's signed, retrying AWS service
+ * (pixpipe/aws.h); this plugin never opens a connection itself.
  *
  * Key schema: partition key source_bucket (S), sort key source_key (S), the
  * two top-level keys every record carries (a record without them, from a
@@ -48,7 +48,8 @@
  * Errors: an AWS answer other than 200 fails the job with the host's one-line
  * message ("PutItem table NAME: HTTP 400 ResourceNotFoundException: ...");
  * throttling, 5xx and connection errors are retried by the host first.
- * The state is read-only after create(), so jobs put concurrently.
+ * The config and the state are read-only after create(), so jobs put
+ * concurrently.
  */
 #include <math.h>
 #include <stddef.h>
@@ -58,7 +59,7 @@
 
 #include <jansson.h>
 
-#include <pixpipe/pixpipe.h>
+#include <pixpipe/aws.h>
 
 /* Width of a stored sequencer: S3's are 18 to 20 hex digits today. */
 #define DDB_SEQ_WIDTH 32
@@ -68,15 +69,6 @@ typedef struct ddb_config {
     char *region;
     char *endpoint;
 } ddb_config;
-
-typedef struct ddb_state {
-    const pix_host *host;
-    pix_instance *self;
-    char *table;
-    char resource[300]; /* "table NAME", for errors */
-    char endpoint[512];
-    char region[64];
-} ddb_state;
 
 static const pix_option ddb_options[] = {
     { .name = "table", .type = PIX_OPT_STRING, .flags = PIX_OPT_REQUIRED,
@@ -94,14 +86,6 @@ static const pix_option ddb_options[] = {
     { .name = NULL },
 };
 
-/* The AWS functions were appended to pix_host: an older host lacks them. */
-static bool ddb_host_has_aws(const pix_host *host)
-{
-    return host->struct_size >= offsetof(pix_host, aws_endpoint) + sizeof host->aws_endpoint &&
-           host->aws_request && host->aws_response_free && host->aws_fail &&
-           host->aws_endpoint;
-}
-
 /* DynamoDB's own rule for table names: 3 to 255 of [A-Za-z0-9_.-]. */
 static bool ddb_table_name_ok(const char *s)
 {
@@ -115,64 +99,46 @@ static bool ddb_table_name_ok(const char *s)
     return true;
 }
 
-static int ddb_check(const pix_host *host, pix_instance *self, const void *config)
+/* Where the items go: the AWS service, the endpoint and the region, from
+ * ctx->config and the environment.  check() resolves it to refuse a bad
+ * endpoint before anything starts, create() to keep it as the state.
+ * Returns 0, or the -1 of host->error(). */
+static int ddb_resolve(const pix_ctx *ctx, pix_aws_target *at)
 {
-    const ddb_config *cfg = config;
-    char endpoint[512], region[64];
-    const char *why = NULL;
+    const ddb_config *cfg = ctx->config;
+    return pix_aws_target_resolve(ctx, "dynamodb", cfg->endpoint, cfg->region, "endpoint", at);
+}
 
-    if (!ddb_table_name_ok(cfg->table)) {
-        host->error(self, "table: '%s' is not a DynamoDB table name (3 to 255 of "
-                          "A-Z a-z 0-9 _ . -)", cfg->table ? cfg->table : "");
+static int ddb_check(const pix_ctx *ctx)
+{
+    const ddb_config *cfg = ctx->config;
+    pix_aws_target at;
+
+    if (!ddb_table_name_ok(cfg->table))
+        return ctx->host->error(ctx, "table: '%s' is not a DynamoDB table name (3 to 255 of "
+                                "A-Z a-z 0-9 _ . -)", cfg->table ? cfg->table : "");
+    return ddb_resolve(ctx, &at);
+}
+
+/* *state, a pix_aws_target, is ours until destroy(). */
+static int ddb_create(const pix_ctx *ctx, void **state)
+{
+    const ddb_config *cfg = ctx->config;
+    pix_aws_target at;
+
+    if (ddb_resolve(ctx, &at) != 0)
         return -1;
-    }
-    if (!ddb_host_has_aws(host)) {
-        host->error(self, "this pixpipe has no AWS client (host API too old)");
-        return -1;
-    }
-    if (host->aws_endpoint("dynamodb", cfg->endpoint, cfg->region, endpoint, sizeof endpoint,
-                           region, sizeof region, &why) != 0) {
-        host->error(self, "endpoint: %s", why ? why : "not an http(s) URL");
-        return -1;
-    }
+    ctx->host->log(ctx, PIX_LOG_DEBUG, "table %s at %s (%s)", cfg->table, at.endpoint,
+                   at.region);
+    if (!(*state = malloc(sizeof at)))
+        return ctx->host->error(ctx, "out of memory");
+    memcpy(*state, &at, sizeof at);
     return 0;
 }
 
-static void ddb_destroy(void *state)
+static void ddb_destroy(const pix_ctx *ctx)
 {
-    ddb_state *st = state;
-    if (!st)
-        return;
-    free(st->table);
-    free(st);
-}
-
-static int ddb_create(const pix_host *host, pix_instance *self, const void *config,
-                      void **state)
-{
-    const ddb_config *cfg = config;
-    const char *why = NULL;
-    ddb_state *st;
-
-    *state = NULL;
-    st = calloc(1, sizeof *st);
-    if (!st || !(st->table = strdup(cfg->table))) {
-        host->error(self, "out of memory");
-        free(st);
-        return -1;
-    }
-    st->host = host;
-    st->self = self;
-    snprintf(st->resource, sizeof st->resource, "table %s", cfg->table);
-    if (host->aws_endpoint("dynamodb", cfg->endpoint, cfg->region, st->endpoint,
-                           sizeof st->endpoint, st->region, sizeof st->region, &why) != 0) {
-        host->error(self, "endpoint: %s", why ? why : "not an http(s) URL");
-        ddb_destroy(st);
-        return -1;
-    }
-    host->log(self, PIX_LOG_DEBUG, "table %s at %s (%s)", st->table, st->endpoint, st->region);
-    *state = st;
-    return 0;
+    free(ctx->state);
 }
 
 /* ------------------------------------------------------ record -> item */
@@ -296,31 +262,30 @@ static int ddb_sequencer(const char *seq, char out[DDB_SEQ_WIDTH + 1])
 
 /* Sets a key attribute from the record, else from the job's source.
  * DynamoDB refuses empty key strings, so they fail here, clearly. */
-static int ddb_key(const ddb_state *st, pix_job *job, json_t *item, const char *name,
+static int ddb_key(const pix_ctx *ctx, pix_job *job, json_t *item, const char *name,
                    const char *fallback)
 {
+    const ddb_config *cfg = ctx->config;
     json_t *av = json_object_get(item, name);
     json_t *s = av ? json_object_get(av, "S") : NULL;
     const char *v = s ? json_string_value(s) : fallback;
 
     if (!v || !*v) {
-        st->host->job_error(job, "%s: the record's %s is empty; a DynamoDB key must not be",
-                            st->resource, name);
-        return -1;
+        return ctx->host->job_error(job, "table %s: the record's %s is empty; a DynamoDB key "
+                                    "must not be", cfg->table, name);
     }
-    if (!s && json_object_set_new(item, name, ddb_av("S", json_string(v))) != 0) {
-        st->host->job_error(job, "%s: out of memory", st->resource);
-        return -1;
-    }
+    if (!s && json_object_set_new(item, name, ddb_av("S", json_string(v))) != 0)
+        return ctx->host->job_error(job, "table %s: out of memory", cfg->table);
     return 0;
 }
 
 /* The item for rec: its attributes, the key attributes ensured, and the
  * padded sequencer in seq ("" without one).  NULL after host->job_error(). */
-static json_t *ddb_item(const ddb_state *st, pix_job *job, const pix_record *rec,
+static json_t *ddb_item(const pix_ctx *ctx, pix_job *job, const pix_record *rec,
                         char seq[DDB_SEQ_WIDTH + 1])
 {
-    const pix_host *host = st->host;
+    const ddb_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
     const pix_source *src = host->job_source(job);
     const char *raw = src && src->sequencer ? src->sequencer : "";
     char *text = host->rec_to_json(rec);
@@ -331,19 +296,20 @@ static json_t *ddb_item(const ddb_state *st, pix_job *job, const pix_record *rec
     json_decref(parsed);
     seq[0] = '\0';
     if (!item) {
-        host->job_error(job, "%s: cannot convert the record to a DynamoDB item", st->resource);
+        host->job_error(job, "table %s: cannot convert the record to a DynamoDB item",
+                        cfg->table);
         return NULL;
     }
-    if (ddb_key(st, job, item, "source_bucket", src ? src->bucket : NULL) != 0 ||
-        ddb_key(st, job, item, "source_key", src ? src->key : NULL) != 0)
+    if (ddb_key(ctx, job, item, "source_bucket", src ? src->bucket : NULL) != 0 ||
+        ddb_key(ctx, job, item, "source_key", src ? src->key : NULL) != 0)
         goto fail;
     if (*raw && ddb_sequencer(raw, seq) != 0) {
-        host->job_error(job, "%s: the S3 event sequencer '%s' is not a hex number of at most "
-                             "%d digits", st->resource, raw, DDB_SEQ_WIDTH);
+        host->job_error(job, "table %s: the S3 event sequencer '%s' is not a hex number of at "
+                             "most %d digits", cfg->table, raw, DDB_SEQ_WIDTH);
         goto fail;
     }
     if (*seq && json_object_set_new(item, "sequencer", ddb_av("S", json_string(seq))) != 0) {
-        host->job_error(job, "%s: out of memory", st->resource);
+        host->job_error(job, "table %s: out of memory", cfg->table);
         goto fail;
     }
     return item;
@@ -355,11 +321,12 @@ fail:
 /* The PutItem request body: TableName, Item and, with a sequencer, the
  * ordering condition (all or nothing: without it the put would overwrite
  * newer records).  NULL after host->job_error(). */
-static json_t *ddb_request_body(const ddb_state *st, pix_job *job, const pix_record *rec)
+static json_t *ddb_request_body(const pix_ctx *ctx, pix_job *job, const pix_record *rec)
 {
+    const ddb_config *cfg = ctx->config;
     char seq[DDB_SEQ_WIDTH + 1];
-    json_t *item = ddb_item(st, job, rec, seq);
-    json_t *body = item ? json_pack("{s:s, s:O}", "TableName", st->table, "Item", item) : NULL;
+    json_t *item = ddb_item(ctx, job, rec, seq);
+    json_t *body = item ? json_pack("{s:s, s:O}", "TableName", cfg->table, "Item", item) : NULL;
 
     if (!item)
         return NULL;
@@ -376,7 +343,7 @@ static json_t *ddb_request_body(const ddb_state *st, pix_job *job, const pix_rec
         body = NULL;
     }
     if (!body)
-        st->host->job_error(job, "%s: out of memory", st->resource);
+        ctx->host->job_error(job, "table %s: out of memory", cfg->table);
     return body;
 }
 
@@ -397,67 +364,58 @@ static bool ddb_condition_failed(const pix_aws_response *resp)
     return yes;
 }
 
-static int ddb_put(void *state, pix_job *job, const pix_record *rec)
+/* PutItem of rec (borrowed), conditional on the sequencer when the job has
+ * one. */
+static int ddb_put(const pix_ctx *ctx, pix_job *job, const pix_record *rec)
 {
-    ddb_state *st = state;
-    const pix_host *host = st->host;
+    const ddb_config *cfg = ctx->config;
+    const pix_aws_target *at = ctx->state;
+    const pix_host *host = ctx->host;
     const pix_source *src = host->job_source(job);
-    json_t *body = ddb_request_body(st, job, rec);
+    json_t *body = ddb_request_body(ctx, job, rec);
     char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
     pix_aws_response resp = { 0 };
-    bool sent = false;
+    char resource[300]; /* "table NAME", for errors */
     int rc = -1;
 
     if (!payload) {
         if (body)
-            host->job_error(job, "%s: out of memory", st->resource);
+            host->job_error(job, "table %s: out of memory", cfg->table);
         goto out;
     }
+    snprintf(resource, sizeof resource, "table %s", cfg->table);
     const pix_http_header headers[] = {
         { "Content-Type", "application/x-amz-json-1.0" },
         { "X-Amz-Target", "DynamoDB_20120810.PutItem" },
     };
     const pix_aws_request req = {
-        .service = "dynamodb", .region = st->region, .endpoint = st->endpoint,
+        .service = "dynamodb", .region = at->region, .endpoint = at->endpoint,
         .method = "POST", .path = "/", .headers = headers,
         .n_headers = sizeof headers / sizeof headers[0], .body = payload,
-        .body_len = strlen(payload), .operation = "PutItem", .resource = st->resource,
+        .body_len = strlen(payload), .operation = "PutItem", .resource = resource,
     };
-    sent = true;
-    if (host->aws_request(job, &req, &resp) != 0)
+    if (at->aws->request(job, &req, &resp) != 0)
         goto out;
     if (resp.status == 200) {
         rc = 0;
     } else if (ddb_condition_failed(&resp)) {
         /* A newer event's record is already there: keeping it is the point. */
-        host->log(st->self, PIX_LOG_DEBUG, "%s: %s/%s: a newer record (later S3 sequencer "
-                  "than %s) is kept", st->resource, src ? src->bucket : "?",
-                  src ? src->key : "?", src && src->sequencer ? src->sequencer : "?");
+        host->log(ctx, PIX_LOG_DEBUG, "%s: %s/%s: a newer record (later S3 sequencer than %s) "
+                  "is kept", resource, src ? src->bucket : "?", src ? src->key : "?",
+                  src && src->sequencer ? src->sequencer : "?");
         rc = 0;
     } else {
-        rc = host->aws_fail(job, &req, &resp, NULL, 0);
+        rc = at->aws->fail(job, &req, &resp, NULL, 0);
     }
 out:
-    if (sent)
-        host->aws_response_free(&resp);
+    at->aws->response_free(&resp); /* a no-op on the zeroed answer */
     free(payload);
     json_decref(body);
     return rc;
 }
 
-static const pix_plugin metadata_dynamodb = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_METADATA,
-    .name = "metadata-dynamodb",
-    .version = "1.0.0",
-    .summary = "One item per source object in a DynamoDB table, in native types, "
-               "ordered by S3 event sequencer",
-    .options = ddb_options,
-    .config_size = sizeof(ddb_config),
-    .check = ddb_check,
-    .create = ddb_create,
-    .destroy = ddb_destroy,
-    .ops.metadata = { .put = ddb_put },
-};
-
-PIX_PLUGIN_EXPORT(metadata_dynamodb)
+PIX_METADATA_PLUGIN("metadata-dynamodb", "1.0.0",
+                    "One item per source object in a DynamoDB table, in native types, "
+                    "ordered by S3 event sequencer",
+                    ddb_put, .options = ddb_options, .config_size = sizeof(ddb_config),
+                    .check = ddb_check, .create = ddb_create, .destroy = ddb_destroy);

@@ -83,7 +83,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
-#include <vips/vips.h>
+#include <pixpipe/stage.h>
 
 #include "sink.h"
 
@@ -93,14 +93,6 @@ typedef struct sink_config {
     pix_strlist exif;
     bool sha256;
 } sink_config;
-
-typedef struct sink_state {
-    const pix_host *host;
-    bool include_gps;
-    bool include_timings;
-    bool sha256;
-    unsigned exif_fields; /* MS_EXIF_* bits */
-} sink_state;
 
 static const pix_option sink_options[] = {
     { .name = "include_gps", .type = PIX_OPT_BOOL,
@@ -119,47 +111,22 @@ static const pix_option sink_options[] = {
     { .name = NULL },
 };
 
-static int sink_check(const pix_host *host, pix_instance *self, const void *config)
+static int sink_check(const pix_ctx *ctx)
 {
-    const sink_config *cfg = config;
+    const sink_config *cfg = ctx->config;
 
     for (size_t i = 0; i < cfg->exif.count; i++)
-        if (!ms_exif_field(cfg->exif.items[i])) {
-            host->error(self, "exif: unknown field '%s' (known: make, model, lens, date_taken, "
-                        "exposure_time, f_number, iso)", cfg->exif.items[i]);
-            return -1;
-        }
+        if (!ms_exif_field(cfg->exif.items[i]))
+            return ctx->host->error(ctx, "exif: unknown field '%s' (known: make, model, lens, "
+                                    "date_taken, exposure_time, f_number, iso)",
+                                    cfg->exif.items[i]);
     return 0;
 }
 
-static int sink_create(const pix_host *host, pix_instance *self, const void *config,
-                       void **state)
+/* The record is written in finish(), once the renditions are stored. */
+static int sink_process(const pix_ctx *ctx, pix_job *job)
 {
-    const sink_config *cfg = config;
-    sink_state *st = calloc(1, sizeof *st);
-
-    if (!st) {
-        host->error(self, "out of memory");
-        return -1;
-    }
-    st->host = host;
-    st->include_gps = cfg->include_gps;
-    st->include_timings = cfg->include_timings;
-    st->sha256 = cfg->sha256;
-    for (size_t i = 0; i < cfg->exif.count; i++)
-        st->exif_fields |= ms_exif_field(cfg->exif.items[i]);
-    *state = st;
-    return 0;
-}
-
-static void sink_destroy(void *state)
-{
-    free(state);
-}
-
-static int sink_process(void *state, pix_job *job)
-{
-    (void)state;
+    (void)ctx;
     (void)job;
     return 0;
 }
@@ -202,9 +169,10 @@ static void sink_set_known(const pix_host *host, pix_record *rec, const char *ke
 
 /* The source object as the storage gave it: size, ETag, content type, and
  * the SHA-256 of its bytes. */
-static void sink_object(const sink_state *st, pix_job *job, pix_record *rec)
+static void sink_object(const pix_ctx *ctx, pix_job *job, pix_record *rec)
 {
-    const pix_host *host = st->host;
+    const sink_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
     const pix_source *src = host->job_source(job);
     size_t len = 0;
     const unsigned char *bytes = host->job_source_bytes(job, &len);
@@ -213,13 +181,13 @@ static void sink_object(const sink_state *st, pix_job *job, pix_record *rec)
         host->rec_set_int(rec, "source_bytes", (int64_t)len);
     sink_set_known(host, rec, "source_etag", src->etag);
     sink_set_known(host, rec, "content_type", src->content_type);
-    if (!bytes || !st->sha256)
+    if (!bytes || !cfg->sha256)
         return;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     char hex[2 * EVP_MAX_MD_SIZE + 1];
     if (!EVP_Digest(bytes, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
-        host->log(NULL, PIX_LOG_WARN, "%s: cannot hash the source; sha256 left out",
+        host->log(ctx, PIX_LOG_WARN, "%s: cannot hash the source; sha256 left out",
                   nz(src->key));
         return;
     }
@@ -245,17 +213,6 @@ static const char *sink_colour_space(VipsImage *im)
     }
     const char *nick = vips_enum_nick(VIPS_TYPE_INTERPRETATION, in);
     return nick ? nick : "multiband";
-}
-
-static int sink_orientation(VipsImage *im)
-{
-    int o = 1;
-    if (!vips_image_get_typeof(im, VIPS_META_ORIENTATION) ||
-        vips_image_get_int(im, VIPS_META_ORIENTATION, &o) != 0) {
-        vips_error_clear();
-        return 1;
-    }
-    return o >= 1 && o <= 8 ? o : 1;
 }
 
 /* The embedded ICC profile: its size, header facts and description. */
@@ -290,15 +247,16 @@ static void sink_icc(const pix_host *host, pix_job *job, pix_record *rec, VipsIm
 }
 
 /* What the header says; nothing when it was never read. */
-static void sink_header(const sink_state *st, pix_job *job, pix_record *rec)
+static void sink_header(const pix_ctx *ctx, pix_job *job, pix_record *rec)
 {
-    const pix_host *host = st->host;
+    const sink_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
     const pix_source *src = host->job_source(job);
     VipsImage *im = host->job_source_image(job);
 
     if (!im)
         return;
-    int orientation = sink_orientation(im);
+    int orientation = pix_image_orientation(im);
     bool swap = orientation >= 5; /* a quarter turn swaps the sides */
     sink_set_known(host, rec, "format", src->format);
     host->rec_set_int(rec, "width", swap ? src->height : src->width);
@@ -308,8 +266,11 @@ static void sink_header(const sink_state *st, pix_job *job, pix_record *rec)
     host->rec_set_bool(rec, "alpha", vips_image_hasalpha(im));
     host->rec_set_str(rec, "colour_space", sink_colour_space(im));
     sink_icc(host, job, rec, im);
-    ms_exif_record(host, rec, im, st->exif_fields);
-    if (st->include_gps)
+    unsigned fields = 0;
+    for (size_t i = 0; i < cfg->exif.count; i++)
+        fields |= ms_exif_field(cfg->exif.items[i]);
+    ms_exif_record(host, rec, im, fields);
+    if (cfg->include_gps)
         ms_gps_record(host, rec, im);
 }
 
@@ -347,10 +308,10 @@ static void sink_timings(const pix_host *host, pix_job *job, pix_record *rec)
     }
 }
 
-static int sink_finish(void *state, pix_job *job, pix_status status)
+static int sink_finish(const pix_ctx *ctx, pix_job *job, pix_status status)
 {
-    const sink_state *st = state;
-    const pix_host *host = st->host;
+    const sink_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
     const pix_source *src = host->job_source(job);
     pix_record *rec = host->job_record(job);
     const char *reason = NULL;
@@ -359,35 +320,24 @@ static int sink_finish(void *state, pix_job *job, pix_status status)
     host->rec_set_str(rec, "pipeline", nz(host->job_pipeline_name(job)));
     host->rec_set_str(rec, "source_bucket", nz(src->bucket));
     host->rec_set_str(rec, "source_key", nz(src->key));
-    sink_object(st, job, rec);
-    sink_header(st, job, rec);
+    sink_object(ctx, job, rec);
+    sink_header(ctx, job, rec);
     host->rec_set_str(rec, "status", sink_status_name(status));
     if (status != PIX_JOB_OK) {
         host->job_status(job, &reason);
         host->rec_set_str(rec, "error", nz(reason));
     }
     sink_renditions(host, job, rec);
-    if (st->include_timings)
+    if (cfg->include_timings)
         sink_timings(host, job, rec);
     sink_now_iso(now, sizeof now);
     host->rec_set_str(rec, "processed_at", now);
     return host->job_write_record(job);
 }
 
-static const pix_plugin metadata_sink = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STAGE,
-    .name = "metadata-sink",
-    .version = "2.0.0",
-    .summary = "Writes one record per source object (source, header facts, EXIF, outcome, "
-               "renditions) to the metadata backend",
-    .options = sink_options,
-    .config_size = sizeof(sink_config),
-    .flags = PIX_PLUGIN_WRITES_RECORDS | PIX_PLUGIN_SCALE_NEUTRAL,
-    .check = sink_check,
-    .create = sink_create,
-    .destroy = sink_destroy,
-    .ops.stage = { .process = sink_process, .finish = sink_finish },
-};
-
-PIX_PLUGIN_EXPORT(metadata_sink)
+PIX_STAGE_PLUGIN("metadata-sink", "2.0.0",
+                 "Writes one record per source object (source, header facts, EXIF, outcome, "
+                 "renditions) to the metadata backend",
+                 sink_process, .finish = sink_finish, .options = sink_options,
+                 .config_size = sizeof(sink_config), .check = sink_check,
+                 .flags = PIX_PLUGIN_WRITES_RECORDS | PIX_PLUGIN_SCALE_NEUTRAL);

@@ -37,6 +37,7 @@
  *
  * One connection (opened SQLITE_OPEN_FULLMUTEX, WAL journal) and one prepared
  * statement are shared by all jobs; a mutex serialises its bind/step/reset.
+ * They are the state; everything else is read from the config.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -56,9 +57,8 @@ typedef struct sql_config {
     int64_t busy_timeout_ms;
 } sql_config;
 
+/* What create() opens: the options stay in ctx->config. */
 typedef struct sql_state {
-    const pix_host *host;
-    char *path; /* copy, for error messages */
     sqlite3 *db;
     sqlite3_stmt *upsert;
     pthread_mutex_t lock; /* guards upsert */
@@ -89,16 +89,14 @@ static bool sql_is_identifier(const char *s)
     return true;
 }
 
-/* mkdir -p of the folder holding path. */
-static int sql_mkdirs_for(const pix_host *host, pix_instance *self, const char *path)
+/* mkdir -p of the folder holding path (borrowed). */
+static int sql_mkdirs_for(const pix_ctx *ctx, const char *path)
 {
     char *dir = strdup(path);
     int rc = -1;
 
-    if (!dir) {
-        host->error(self, "out of memory");
-        return -1;
-    }
+    if (!dir)
+        return ctx->host->error(ctx, "out of memory");
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) {
         rc = 0; /* the current folder, or the root */
@@ -111,8 +109,8 @@ static int sql_mkdirs_for(const pix_host *host, pix_instance *self, const char *
         char saved = *p;
         *p = '\0';
         if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-            host->error(self, "cannot create folder %s for the database: %s", dir,
-                        strerror(errno));
+            ctx->host->error(ctx, "cannot create folder %s for the database: %s", dir,
+                             strerror(errno));
             goto out;
         }
         *p = saved;
@@ -125,80 +123,80 @@ out:
     return rc;
 }
 
-static int sql_exec(sql_state *st, pix_instance *self, const char *sql)
+/* Runs one statement on db (borrowed) at create() time. */
+static int sql_exec(const pix_ctx *ctx, sqlite3 *db, const char *sql)
 {
+    const sql_config *cfg = ctx->config;
     char *msg = NULL;
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        st->host->error(self, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
+
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    ctx->host->error(ctx, "%s: %s", cfg->path, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return -1;
 }
 
-static void sql_destroy(void *state)
+/* Closes and frees st (owned; NULL is fine): for destroy() and a failed
+ * create(). */
+static void sql_free(sql_state *st)
 {
-    sql_state *st = state;
     if (!st)
         return;
     sqlite3_finalize(st->upsert);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->lock);
-    free(st->path);
     free(st);
 }
 
-static int sql_check(const pix_host *host, pix_instance *self, const void *config)
+static void sql_destroy(const pix_ctx *ctx)
 {
-    const sql_config *cfg = config;
+    sql_free(ctx->state);
+}
 
-    if (!cfg->path || !*cfg->path) {
-        host->error(self, "path: the database file must not be empty");
-        return -1;
-    }
-    if (!sql_is_identifier(cfg->table)) {
-        host->error(self, "table: '%s' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)",
-                    cfg->table ? cfg->table : "");
-        return -1;
-    }
+static int sql_check(const pix_ctx *ctx)
+{
+    const sql_config *cfg = ctx->config;
+
+    if (!cfg->path || !*cfg->path)
+        return ctx->host->error(ctx, "path: the database file must not be empty");
+    if (!sql_is_identifier(cfg->table))
+        return ctx->host->error(ctx, "table: '%s' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)",
+                                cfg->table ? cfg->table : "");
     return 0;
 }
 
-static int sql_create(const pix_host *host, pix_instance *self, const void *config, void **state)
+/* Opens the database, creates the table and prepares the upsert; *state
+ * owns them until destroy(). */
+static int sql_create(const pix_ctx *ctx, void **state)
 {
-    const sql_config *cfg = config;
-    sql_state *st = NULL;
+    const sql_config *cfg = ctx->config;
+    sql_state *st = calloc(1, sizeof *st);
     char *sql = NULL;
     int rc = -1;
 
-    st = calloc(1, sizeof *st);
-    if (!st || !(st->path = strdup(cfg->path))) {
-        host->error(self, "out of memory");
-        free(st);
-        return -1;
-    }
-    st->host = host;
+    if (!st)
+        return ctx->host->error(ctx, "out of memory");
     pthread_mutex_init(&st->lock, NULL);
-    if (sql_mkdirs_for(host, self, cfg->path) != 0)
+    if (sql_mkdirs_for(ctx, cfg->path) != 0)
         goto out;
     int orc = sqlite3_open_v2(cfg->path, &st->db,
                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                               NULL);
     if (orc != SQLITE_OK) {
-        host->error(self, "cannot open %s: %s", cfg->path,
-                    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(orc));
+        ctx->host->error(ctx, "cannot open %s: %s", cfg->path,
+                         st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(orc));
         goto out;
     }
     /* Set the timeout first so that switching to WAL also waits for a
      * concurrent pixpipe process instead of failing at once. */
     sqlite3_busy_timeout(st->db, (int)cfg->busy_timeout_ms);
-    if (sql_exec(st, self, "PRAGMA journal_mode=WAL") != 0)
+    if (sql_exec(ctx, st->db, "PRAGMA journal_mode=WAL") != 0)
         goto out;
     /* The writer only appends and replaces rows by primary key, which
      * touches a few pages per record; SQLite's default 2 MiB page cache
      * would instead grow with the database over the first thousands of
      * images.  256 KiB holds the B-tree's upper levels. */
-    if (sql_exec(st, self, "PRAGMA cache_size=-256") != 0)
+    if (sql_exec(ctx, st->db, "PRAGMA cache_size=-256") != 0)
         goto out;
     sql = sqlite3_mprintf("CREATE TABLE IF NOT EXISTS \"%w\" ("
                           "source_bucket TEXT NOT NULL, source_key TEXT NOT NULL, "
@@ -207,7 +205,7 @@ static int sql_create(const pix_host *host, pix_instance *self, const void *conf
                           "renditions INTEGER, record TEXT NOT NULL, updated_at TEXT NOT NULL, "
                           "PRIMARY KEY (source_bucket, source_key))",
                           cfg->table);
-    if (!sql || sql_exec(st, self, sql) != 0)
+    if (!sql || sql_exec(ctx, st->db, sql) != 0)
         goto out;
     sqlite3_free(sql);
     sql = sqlite3_mprintf(
@@ -223,18 +221,16 @@ static int sql_create(const pix_host *host, pix_instance *self, const void *conf
         "record = excluded.record, updated_at = excluded.updated_at",
         cfg->table);
     if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &st->upsert, NULL) != SQLITE_OK) {
-        host->error(self, "%s: cannot prepare the upsert into %s: %s", cfg->path, cfg->table,
-                    sqlite3_errmsg(st->db));
+        ctx->host->error(ctx, "%s: cannot prepare the upsert into %s: %s", cfg->path,
+                         cfg->table, sqlite3_errmsg(st->db));
         goto out;
     }
+    *state = st;
+    st = NULL;
     rc = 0;
 out:
     sqlite3_free(sql);
-    if (rc != 0) {
-        sql_destroy(st);
-        st = NULL;
-    }
-    *state = st;
+    sql_free(st); /* NULL once handed over */
     return rc;
 }
 
@@ -262,10 +258,12 @@ static const char *sql_status_name(pix_status s)
     return s == PIX_JOB_OK ? "ok" : s == PIX_JOB_SKIPPED ? "skipped" : "failed";
 }
 
-static int sql_put(void *state, pix_job *job, const pix_record *rec)
+/* Upserts the row of rec (borrowed) under the state's lock. */
+static int sql_put(const pix_ctx *ctx, pix_job *job, const pix_record *rec)
 {
-    sql_state *st = state;
-    const pix_host *host = st->host;
+    const sql_config *cfg = ctx->config;
+    sql_state *st = ctx->state;
+    const pix_host *host = ctx->host;
     const pix_source *src = host->job_source(job);
     const char *reason = NULL;
     const char *status = sql_status_name(host->job_status(job, &reason));
@@ -273,10 +271,8 @@ static int sql_put(void *state, pix_job *job, const pix_record *rec)
     char *json = host->rec_to_json(rec);
     int rc = -1;
 
-    if (!json) {
-        host->job_error(job, "%s: cannot serialise the record", st->path);
-        return -1;
-    }
+    if (!json)
+        return host->job_error(job, "%s: cannot serialise the record", cfg->path);
     pthread_mutex_lock(&st->lock);
     if (sql_bind_str(host, stmt, 1, rec, "source_bucket", src ? src->bucket : NULL) ||
         sql_bind_str(host, stmt, 2, rec, "source_key", src ? src->key : NULL) ||
@@ -288,11 +284,11 @@ static int sql_put(void *state, pix_job *job, const pix_record *rec)
         sql_bind_int(host, stmt, 8, rec, "height") ||
         sql_bind_int(host, stmt, 9, rec, "source_bytes") ||
         sqlite3_bind_text(stmt, 10, json, -1, SQLITE_STATIC)) {
-        host->job_error(job, "%s: cannot bind the row: %s", st->path, sqlite3_errmsg(st->db));
+        host->job_error(job, "%s: cannot bind the row: %s", cfg->path, sqlite3_errmsg(st->db));
         goto out;
     }
     if (sqlite3_step(stmt) != SQLITE_DONE) {
-        host->job_error(job, "%s: cannot write the row for %s/%s: %s", st->path,
+        host->job_error(job, "%s: cannot write the row for %s/%s: %s", cfg->path,
                         src ? src->bucket : "?", src ? src->key : "?", sqlite3_errmsg(st->db));
         goto out;
     }
@@ -305,18 +301,7 @@ out:
     return rc;
 }
 
-static const pix_plugin metadata_sqlite = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_METADATA,
-    .name = "metadata-sqlite",
-    .version = "1.0.0",
-    .summary = "One row per source object in a SQLite file, upserted by bucket and key",
-    .options = sql_options,
-    .config_size = sizeof(sql_config),
-    .check = sql_check,
-    .create = sql_create,
-    .destroy = sql_destroy,
-    .ops.metadata = { .put = sql_put },
-};
-
-PIX_PLUGIN_EXPORT(metadata_sqlite)
+PIX_METADATA_PLUGIN("metadata-sqlite", "1.0.0",
+                    "One row per source object in a SQLite file, upserted by bucket and key",
+                    sql_put, .options = sql_options, .config_size = sizeof(sql_config),
+                    .check = sql_check, .create = sql_create, .destroy = sql_destroy);

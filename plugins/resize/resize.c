@@ -43,27 +43,16 @@
  *
  * The host decodes the source once at the scale min_scale() asks for
  * (shrink-on-load); as that decode resamples with lanczos3, any other
- * kernel asks for the full size, so that the kernel is the one used.  While the working image still has the source's shape,
- * the plan is made on the source's size, so the output is what a full-size
- * resize gives to the pixel.  The output is upright: a stage that left an
- * EXIF orientation on a still image has it applied.
+ * kernel asks for the full size, so that the kernel is the one used.
+ * While the working image still has the source's shape, the plan is made on
+ * the source's size, so the output is what a full-size resize gives to the
+ * pixel.  The output is upright: an EXIF orientation a stage left on the
+ * image is applied, to each frame of an animation on its own.
  */
-#include <limits.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 
-#include <vips/vips.h>
-
 #include <pixpipe/stage.h>
-
-enum { FIT_INSIDE, FIT_COVER, FIT_CONTAIN, FIT_FILL, FIT_OUTSIDE };
-
-static const char *const fit_choices[] = { "inside", "cover", "contain", "fill", "outside", NULL };
-
-/* In the order of VipsKernel, so the index is the libvips value. */
-static const char *const kernel_choices[] = { "nearest", "linear",   "cubic",
-                                              "mitchell", "lanczos2", "lanczos3", NULL };
 
 /* A result over this many pixels (possible only with enlarge) is refused
  * rather than attempted. */
@@ -71,20 +60,11 @@ static const char *const kernel_choices[] = { "nearest", "linear",   "cubic",
 
 typedef struct rz_config {
     int64_t width, height; /* 0 when not given */
-    int fit;
+    int fit;               /* a pix_fit */
     bool enlarge;
-    int kernel;
+    int kernel;            /* a VipsKernel */
     pix_colour background; /* all 0 when not given */
 } rz_config;
-
-typedef struct rz_state {
-    const pix_host *host;
-    int width, height;
-    int fit;
-    bool enlarge;
-    VipsKernel kernel;
-    pix_colour background;
-} rz_state;
 
 static const pix_option rz_options[] = {
     { .name = "width", .type = PIX_OPT_INT, .offset = offsetof(rz_config, width),
@@ -94,138 +74,31 @@ static const pix_option rz_options[] = {
       .min = 1, .max = 100000,
       .doc = "Target box height in pixels; when absent it follows from width and the aspect ratio." },
     { .name = "fit", .type = PIX_OPT_ENUM, .offset = offsetof(rz_config, fit), .def = "inside",
-      .choices = fit_choices,
+      .choices = pix_fit_choices,
       .doc = "How the image meets the box: inside, cover (crop), contain (pad), fill (stretch) or outside." },
     { .name = "enlarge", .type = PIX_OPT_BOOL, .offset = offsetof(rz_config, enlarge),
       .def = "false",
       .doc = "Allow scaling images up; when false an image smaller than the box is never enlarged." },
     { .name = "kernel", .type = PIX_OPT_ENUM, .offset = offsetof(rz_config, kernel),
-      .def = "lanczos3", .choices = kernel_choices,
+      .def = "lanczos3", .choices = pix_kernel_choices,
       .doc = "Resampling kernel: nearest, linear, cubic, mitchell, lanczos2 or lanczos3 (sharpest)." },
     { .name = "background", .type = PIX_OPT_COLOUR, .offset = offsetof(rz_config, background),
       .doc = "Padding colour for fit contain; by default transparent with alpha, else black." },
     { .name = NULL },
 };
 
-/* What to do with a w x h image (one frame): scale it to sw x sh, then crop
- * or pad it (centred) to cw x ch. */
-typedef struct rz_plan {
-    int sw, sh;
-    int cw, ch;
-} rz_plan;
-
-static int rz_check(const pix_host *host, pix_instance *self, const void *config)
+static pix_box rz_box(const rz_config *cfg)
 {
-    const rz_config *cfg = config;
+    return (pix_box){ (int)cfg->width, (int)cfg->height, (pix_fit)cfg->fit, cfg->enlarge };
+}
 
-    if (cfg->width <= 0 && cfg->height <= 0) {
-        host->error(self, "give width, height or both (the box to resize into)");
-        return -1;
-    }
+static int rz_check(const pix_ctx *ctx)
+{
+    const rz_config *cfg = ctx->config;
+
+    if (cfg->width <= 0 && cfg->height <= 0)
+        return ctx->host->error(ctx, "give width, height or both (the box to resize into)");
     return 0;
-}
-
-static int rz_create(const pix_host *host, pix_instance *self, const void *config, void **state)
-{
-    const rz_config *cfg = config;
-    rz_state *st;
-
-    st = calloc(1, sizeof *st);
-    if (!st) {
-        host->error(self, "out of memory");
-        return -1;
-    }
-    st->host = host;
-    st->width = (int)cfg->width;
-    st->height = (int)cfg->height;
-    st->fit = cfg->fit;
-    st->enlarge = cfg->enlarge;
-    st->kernel = (VipsKernel)cfg->kernel;
-    st->background = cfg->background;
-    *state = st;
-    return 0;
-}
-
-static void rz_destroy(void *state)
-{
-    free(state);
-}
-
-static int rz_px(double v)
-{
-    double r = round(v);
-    return r < 1 ? 1 : r > INT_MAX ? INT_MAX : (int)r;
-}
-
-static int rz_min(int a, int b)
-{
-    return a < b ? a : b;
-}
-
-static int rz_max(int a, int b)
-{
-    return a > b ? a : b;
-}
-
-/* The plan for a w x h (upright) image into a W x H box (0: unset). */
-static rz_plan rz_compute(const rz_state *st, int w, int h)
-{
-    int W = st->width, H = st->height;
-    rz_plan p;
-
-    if (W <= 0 || H <= 0) {
-        /* One side given: every fit scales to it, keeping the aspect. */
-        double s = W > 0 ? (double)W / w : (double)H / h;
-        if (!st->enlarge && s > 1)
-            s = 1;
-        p.sw = p.cw = W > 0 && s == (double)W / w ? W : rz_px(w * s);
-        p.sh = p.ch = H > 0 && s == (double)H / h ? H : rz_px(h * s);
-        return p;
-    }
-
-    double sx = (double)W / w, sy = (double)H / h;
-    double lo = sx < sy ? sx : sy, hi = sx > sy ? sx : sy;
-    switch (st->fit) {
-    case FIT_FILL:
-        p.sw = p.cw = st->enlarge ? W : rz_min(W, w);
-        p.sh = p.ch = st->enlarge ? H : rz_min(H, h);
-        return p;
-    case FIT_OUTSIDE:
-    case FIT_COVER:
-        if (!st->enlarge && hi > 1) {
-            p.sw = w;
-            p.sh = h;
-            if (st->fit == FIT_OUTSIDE) {
-                p.cw = w;
-                p.ch = h;
-            } else {
-                /* The largest centred crop of the box's shape. */
-                p.cw = rz_min(W, rz_min(w, rz_px((double)h * W / H)));
-                p.ch = rz_min(H, rz_min(h, rz_px((double)w * H / W)));
-            }
-            return p;
-        }
-        /* The side that sets the scale lands on the box exactly; the other
-         * rounds to at least the box. */
-        p.sw = sx >= sy ? W : rz_max(W, rz_px(w * hi));
-        p.sh = sy >= sx ? H : rz_max(H, rz_px(h * hi));
-        p.cw = st->fit == FIT_COVER ? W : p.sw;
-        p.ch = st->fit == FIT_COVER ? H : p.sh;
-        return p;
-    case FIT_CONTAIN:
-    case FIT_INSIDE:
-    default:
-        if (!st->enlarge && lo > 1) {
-            p.sw = w;
-            p.sh = h;
-        } else {
-            p.sw = sx <= sy ? W : rz_min(W, rz_px(w * lo));
-            p.sh = sy <= sx ? H : rz_min(H, rz_px(h * lo));
-        }
-        p.cw = st->fit == FIT_CONTAIN ? W : p.sw;
-        p.ch = st->fit == FIT_CONTAIN ? H : p.sh;
-        return p;
-    }
 }
 
 /* Centre-crops and/or pads in to exactly w x h.  Steals in; *out is new.
@@ -239,7 +112,7 @@ static int rz_canvas(VipsImage *in, VipsImage **out, int w, int h, VipsExtend ex
     int rc = -1;
 
     if (iw > w || ih > h) {
-        int cw = rz_min(iw, w), ch = rz_min(ih, h);
+        int cw = iw < w ? iw : w, ch = ih < h ? ih : h;
         if (vips_extract_area(in, &cropped, (iw - cw) / 2, (ih - ch) / 2, cw, ch, NULL))
             goto out;
         g_object_unref(in);
@@ -263,135 +136,50 @@ out:
     return rc;
 }
 
-/* Scales in to exactly sw x sh with kernel.  Alpha is premultiplied around
- * the resampling: otherwise the colour of transparent pixels (usually black)
- * is averaged into the edges.  Borrows in; *out is new. */
-static int rz_scale(VipsImage *in, VipsImage **out, int sw, int sh, VipsKernel kernel)
-{
-    VipsImage *scaled = NULL;
-
-    if (pix_resample(in, &scaled, sw, sh, kernel))
-        return -1;
-    /* libvips may round a side one pixel off; repeat edge pixels (or trim)
-     * so the size is exactly the plan's. */
-    return rz_canvas(scaled, out, sw, sh, VIPS_EXTEND_COPY, NULL);
-}
-
 /* What one frame goes through. */
 typedef struct rz_frame_job {
-    rz_plan p;
+    pix_plan p;
     bool scale;
     VipsKernel kernel;
     VipsArrayDouble *bg; /* contain padding; NULL: zeros */
 } rz_frame_job;
 
-/* Scales, then crops (cover) or pads (contain) one frame.  Borrows in. */
-static int rz_frame(VipsImage *in, VipsImage **out, const rz_frame_job *fj)
+/* Scales (to exactly the plan's size: libvips may land a side one pixel
+ * off, so edge pixels are repeated or trimmed), then crops (cover) or pads
+ * (contain) one frame.  A pix_frame_fn; borrows in. */
+static int rz_frame(VipsImage *in, int index, VipsImage **out, void *user)
 {
-    VipsImage *cur = NULL;
+    const rz_frame_job *fj = user;
+    VipsImage *cur = NULL, *scaled = NULL;
+    (void)index;
 
-    if (fj->scale ? rz_scale(in, &cur, fj->p.sw, fj->p.sh, fj->kernel)
-                  : vips_copy(in, &cur, NULL))
+    if (fj->scale) {
+        if (pix_resample(in, &scaled, fj->p.sw, fj->p.sh, fj->kernel) ||
+            rz_canvas(scaled, &cur, fj->p.sw, fj->p.sh, VIPS_EXTEND_COPY, NULL))
+            return -1;
+    } else if (vips_copy(in, &cur, NULL)) {
         return -1;
+    }
     return rz_canvas(cur, out, fj->p.cw, fj->p.ch,
                      fj->bg ? VIPS_EXTEND_BACKGROUND : VIPS_EXTEND_BLACK, fj->bg);
-}
-
-/* Runs rz_frame on each of the n frames stacked in in and stacks the
- * results again, with page-height set to the new frame height: no kernel
- * reaches across two frames, and every frame is treated alike.  Borrows
- * in; *out is new. */
-static int rz_frames(VipsImage *in, VipsImage **out, int n, const rz_frame_job *fj)
-{
-    if (n <= 1)
-        return rz_frame(in, out, fj);
-
-    int w = vips_image_get_width(in), ph = vips_image_get_height(in) / n;
-    VipsImage **frames = g_new0(VipsImage *, n);
-    VipsImage *joined = NULL;
-    int rc = -1;
-
-    for (int i = 0; i < n; i++) {
-        VipsImage *one = NULL;
-        int r = vips_crop(in, &one, 0, i * ph, w, ph, NULL);
-        if (!r)
-            r = rz_frame(one, &frames[i], fj);
-        if (one)
-            g_object_unref(one);
-        if (r)
-            goto out;
-    }
-    if (vips_arrayjoin(frames, &joined, n, "across", 1, NULL) || vips_copy(joined, out, NULL))
-        goto out;
-    vips_image_set_int(*out, VIPS_META_PAGE_HEIGHT, fj->p.ch);
-    rc = 0;
-out:
-    for (int i = 0; i < n; i++)
-        if (frames[i])
-            g_object_unref(frames[i]);
-    g_free(frames);
-    if (joined)
-        g_object_unref(joined);
-    return rc;
-}
-
-/* The number of frames stacked in img (1 for a still image). */
-static int rz_frame_count(VipsImage *img)
-{
-    int h = vips_image_get_height(img), ph = vips_image_get_page_height(img);
-    return ph > 0 && ph < h && h % ph == 0 ? h / ph : 1;
-}
-
-/* The image's EXIF orientation, 1 when it has none. */
-static int rz_orientation(VipsImage *img)
-{
-    int o = 1;
-    if (vips_image_get_typeof(img, VIPS_META_ORIENTATION) &&
-        vips_image_get_int(img, VIPS_META_ORIENTATION, &o))
-        o = 1;
-    return o >= 1 && o <= 8 ? o : 1;
 }
 
 /* The host decodes the source at the scale returned here (shrink-on-load):
  * enough that the plan's scaled size is reached by shrinking, never by
  * enlarging. */
-static double rz_min_scale(void *state, int width, int height)
+static double rz_min_scale(const pix_ctx *ctx, int width, int height)
 {
-    const rz_state *st = state;
-    /* The host's decode resamples to the scale asked with lanczos3: another
-     * kernel would never be used, so ask for the full size and resample
-     * here. */
-    if (st->kernel != VIPS_KERNEL_LANCZOS3)
-        return 1.0;
-    rz_plan p = rz_compute(st, width, height);
-    return pix_scale_to_reach(p.sw, p.sh, width, height);
-}
-
-/* The plan for the working image's frame of w x h.  The host decoded the
- * source smaller (shrink-on-load), rounding each side on its own.  While
- * the image still has the source's shape, plan on the source's size, so the
- * output is what a full-size resize gives to the pixel. */
-static rz_plan rz_plan_for(const rz_state *st, const pix_source *src, int w, int h)
-{
-    rz_plan p = rz_compute(st, w, h);
-    int ow, oh;
-
-    pix_source_upright(src, &ow, &oh);
-    if (pix_same_shape(w, h, ow, oh)) {
-        rz_plan q = rz_compute(st, ow, oh);
-        if (q.sw <= w + 1 && q.sh <= h + 1)
-            p = q;
-    }
-    return p;
+    const rz_config *cfg = ctx->config;
+    pix_box box = rz_box(cfg);
+    return pix_plan_min_scale(&box, (VipsKernel)cfg->kernel, width, height);
 }
 
 /* The contain padding for img: NULL (zeros: black, transparent) when no
  * colour was given, else the colour in img's bands.  A grey image padded
  * with a colour that is not grey is brought to sRGB first (*img replaced).
  * Returns 0, or -1 with the libvips error set. */
-static int rz_background(const rz_state *st, VipsImage **img, VipsArrayDouble **bg)
+static int rz_background(const pix_colour *c, VipsImage **img, VipsArrayDouble **bg)
 {
-    const pix_colour *c = &st->background;
     bool alpha = vips_image_hasalpha(*img);
     int bands = vips_image_get_bands(*img);
     double k = vips_image_get_format(*img) == VIPS_FORMAT_USHORT ? 257.0 : 1.0;
@@ -421,78 +209,51 @@ static int rz_background(const rz_state *st, VipsImage **img, VipsArrayDouble **
     return 0;
 }
 
-/* An upright copy of the working image (a still image a stage left with an
- * EXIF orientation is turned).  *out is new.  Returns 0, or -1 after
- * job_error. */
-static int rz_upright(const rz_state *st, pix_job *job, int orientation, VipsImage **out)
+static int rz_process(const pix_ctx *ctx, pix_job *job)
 {
-    const pix_host *host = st->host;
-    const char *key = host->job_source(job)->key;
-
-    if (orientation == 1) {
-        if (!vips_copy(host->job_image(job), out, NULL))
-            return 0;
-        host->job_error(job, "cannot copy %s: %s", key, vips_error_buffer());
-        return -1;
-    }
-    /* A quarter turn reads the image out of order: rotate a copy held in
-     * memory, as the source is read sequentially. */
-    VipsImage *mem = host->job_image_shared(job);
-    if (!mem)
-        return -1; /* the host recorded why */
-    if (!vips_autorot(mem, out, NULL))
-        return 0;
-    host->job_error(job, "cannot rotate %s upright: %s", key, vips_error_buffer());
-    return -1;
-}
-
-static int rz_process(void *state, pix_job *job)
-{
-    const rz_state *st = state;
-    const pix_host *host = st->host;
+    const rz_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
     const pix_source *src = host->job_source(job);
     VipsImage *img = host->job_image(job);
     VipsImage *cur = NULL, *next = NULL;
     VipsArrayDouble *bg = NULL;
+    pix_box box = rz_box(cfg);
     int rc = -1;
 
     if (!img)
         return -1; /* the host recorded why it cannot be decoded */
 
-    int n = rz_frame_count(img);
-    /* The core decodes animations upright; a stacked strip is never turned
-     * as a whole, which would scramble its frames. */
-    int orientation = n > 1 ? 1 : rz_orientation(img);
+    int n = pix_frame_count(img);
+    /* The core decodes upright, so this is a tag a stage left; the plan is
+     * made on the frame as pix_job_upright turns it (each frame on its own). */
+    int orientation = pix_image_orientation(img);
     bool swap = orientation >= 5; /* a quarter turn swaps the sides */
     int fw = vips_image_get_width(img), fh = vips_image_get_height(img) / n;
     int w = swap ? fh : fw, h = swap ? fw : fh;
-    rz_plan p = rz_plan_for(st, src, w, h);
+    pix_plan p = pix_plan_frame(&box, src, w, h);
 
     if (p.sw == w && p.sh == h && p.cw == w && p.ch == h && orientation == 1)
         return 0; /* already the right size and upright: keep the image as is */
-    if ((double)p.sw * p.sh * n > RZ_MAX_PIXELS || (double)p.cw * p.ch * n > RZ_MAX_PIXELS) {
-        host->job_error(job, "%s: enlarging %dx%d to %dx%d is over %.0f pixels", src->key, w, h,
-                        p.sw, p.sh, RZ_MAX_PIXELS);
+    if ((double)p.sw * p.sh * n > RZ_MAX_PIXELS || (double)p.cw * p.ch * n > RZ_MAX_PIXELS)
+        return host->job_error(job, "%s: enlarging %dx%d to %dx%d is over %.0f pixels", src->key,
+                               w, h, p.sw, p.sh, RZ_MAX_PIXELS);
+    if (pix_job_upright(host, job, &cur))
         return -1;
-    }
-    if (rz_upright(st, job, orientation, &cur))
-        return -1;
-    if (st->fit == FIT_CONTAIN && (p.cw > p.sw || p.ch > p.sh) && rz_background(st, &cur, &bg)) {
-        host->job_error(job, "cannot pad %s with the background colour: %s", src->key,
-                        vips_error_buffer());
+    if (cfg->fit == PIX_FIT_CONTAIN && (p.cw > p.sw || p.ch > p.sh) &&
+        rz_background(&cfg->background, &cur, &bg)) {
+        host->job_vips_error(job, "cannot pad %s with the background colour", src->key);
         goto out;
     }
-    rz_frame_job fj = { .p = p, .scale = p.sw != w || p.sh != h, .kernel = st->kernel, .bg = bg };
-    if (rz_frames(cur, &next, n, &fj)) {
-        host->job_error(job, "cannot resize %s to %dx%d (%s %dx%d): %s", src->key, p.sw, p.sh,
-                        fit_choices[st->fit], p.cw, p.ch, vips_error_buffer());
+    rz_frame_job fj = { .p = p, .scale = p.sw != w || p.sh != h,
+                        .kernel = (VipsKernel)cfg->kernel, .bg = bg };
+    if (pix_map_frames(cur, n, rz_frame, &fj, &next)) {
+        host->job_vips_error(job, "cannot resize %s to %dx%d (%s %dx%d)", src->key, p.sw, p.sh,
+                             pix_fit_choices[cfg->fit], p.cw, p.ch);
         goto out;
     }
     host->job_set_image(job, next);
     rc = 0;
 out:
-    if (rc)
-        vips_error_clear();
     if (cur)
         g_object_unref(cur);
     if (bg)
@@ -500,18 +261,8 @@ out:
     return rc;
 }
 
-static const pix_plugin resize = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STAGE,
-    .name = "resize",
-    .version = "1.1.0",
-    .summary = "Scales the image into a box: inside, cover, contain, fill or outside; no upscaling by default",
-    .options = rz_options,
-    .config_size = sizeof(rz_config),
-    .check = rz_check,
-    .create = rz_create,
-    .destroy = rz_destroy,
-    .ops.stage = { .min_scale = rz_min_scale, .process = rz_process, .finish = NULL },
-};
-
-PIX_PLUGIN_EXPORT(resize)
+PIX_STAGE_PLUGIN("resize", "1.1.0",
+                 "Scales the image into a box: inside, cover, contain, fill or outside; no "
+                 "upscaling by default",
+                 rz_process, .min_scale = rz_min_scale, .options = rz_options,
+                 .config_size = sizeof(rz_config), .check = rz_check);

@@ -17,7 +17,8 @@
  *   fsync (bool, default true)  flush each object and its folder to disk
  *                               before put() returns.
  *
- * The state is read-only after create(), so jobs may run concurrently.
+ * The config and the state are read-only after create(), so jobs may run
+ * concurrently.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +37,8 @@ typedef struct fs_config {
     bool fsync;
 } fs_config;
 
+/* Not config: what the process environment gives once. */
 typedef struct fs_state {
-    const pix_host *host;
-    bool fsync;
     mode_t file_mode; /* 0644 & ~umask, read once in create() */
 } fs_state;
 
@@ -49,17 +49,13 @@ static const pix_option fs_options[] = {
     { .name = NULL },
 };
 
-static int fs_create(const pix_host *host, pix_instance *self, const void *config, void **state)
+/* *state owns the file mode until destroy(). */
+static int fs_create(const pix_ctx *ctx, void **state)
 {
-    const fs_config *cfg = config;
-    fs_state *st = calloc(1, sizeof *st);
+    fs_state *st = malloc(sizeof *st);
 
-    if (!st) {
-        host->error(self, "out of memory");
-        return -1;
-    }
-    st->host = host;
-    st->fsync = cfg->fsync;
+    if (!st)
+        return ctx->host->error(ctx, "out of memory");
     /* umask() can only be read by setting it; create() runs on the main
      * thread before any job, so this brief swap races with nothing. */
     mode_t mask = umask(022);
@@ -69,30 +65,31 @@ static int fs_create(const pix_host *host, pix_instance *self, const void *confi
     return 0;
 }
 
-static void fs_destroy(void *state)
+/* Frees the state create() made. */
+static void fs_destroy(const pix_ctx *ctx)
 {
-    free(state);
+    free(ctx->state);
 }
 
-/* "bucket/key", or NULL after recording the error on job. */
-static char *fs_path(const fs_state *st, pix_job *job, const char *bucket, const char *key)
+/* "bucket/key" (caller frees), or NULL after recording the error on job. */
+static char *fs_path(const pix_host *host, pix_job *job, const char *bucket, const char *key)
 {
     const char *why = NULL;
     char *path = NULL;
 
     if (!bucket || !*bucket) {
-        st->host->job_error(job, "no bucket (folder) given for key '%s'", key ? key : "");
+        host->job_error(job, "no bucket (folder) given for key '%s'", key ? key : "");
         return NULL;
     }
-    if (!key || st->host->key_check(key, &why) != 0) {
-        st->host->job_error(job, "refusing key '%s' in bucket '%s': %s", key ? key : "",
-                            bucket, why ? why : "invalid key");
+    if (!key || host->key_check(key, &why) != 0) {
+        host->job_error(job, "refusing key '%s' in bucket '%s': %s", key ? key : "", bucket,
+                        why ? why : "invalid key");
         return NULL;
     }
     size_t blen = strlen(bucket);
     bool slash = bucket[blen - 1] == '/';
     if (asprintf(&path, "%s%s%s", bucket, slash ? "" : "/", key) < 0) {
-        st->host->job_error(job, "out of memory");
+        host->job_error(job, "out of memory");
         return NULL;
     }
     return path;
@@ -118,12 +115,13 @@ static const char *fs_guess_type(const char *key)
     return "";
 }
 
-static int fs_get(void *state, pix_job *job, const char *bucket, const char *key,
+/* Reads bucket/key whole into out->data (malloc()ed; the host takes it over)
+ * after refusing a file over max_bytes (0: no limit).  info may be NULL. */
+static int fs_get(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                   uint64_t max_bytes, pix_bytes *out, pix_object_info *info)
 {
-    const fs_state *st = state;
-    const pix_host *host = st->host;
-    char *path = fs_path(st, job, bucket, key);
+    const pix_host *host = ctx->host;
+    char *path = fs_path(host, job, bucket, key);
     unsigned char *data = NULL;
     int fd = -1, rc = -1;
     struct stat sb;
@@ -199,7 +197,7 @@ out:
 
 /* mkdir -p of dir (modified in place and restored).  Concurrent jobs may
  * create the same folders, so EEXIST is success. */
-static int fs_mkdirs(const fs_state *st, pix_job *job, char *dir)
+static int fs_mkdirs(const pix_host *host, pix_job *job, char *dir)
 {
     for (char *p = dir + 1;; p++) {
         if (*p != '/' && *p != '\0')
@@ -207,7 +205,7 @@ static int fs_mkdirs(const fs_state *st, pix_job *job, char *dir)
         char saved = *p;
         *p = '\0';
         if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-            st->host->job_error(job, "cannot create folder %s: %s", dir, strerror(errno));
+            host->job_error(job, "cannot create folder %s: %s", dir, strerror(errno));
             *p = saved;
             return -1;
         }
@@ -217,11 +215,11 @@ static int fs_mkdirs(const fs_state *st, pix_job *job, char *dir)
     }
     struct stat sb;
     if (stat(dir, &sb) != 0) {
-        st->host->job_error(job, "cannot create folder %s: %s", dir, strerror(errno));
+        host->job_error(job, "cannot create folder %s: %s", dir, strerror(errno));
         return -1;
     }
     if (!S_ISDIR(sb.st_mode)) {
-        st->host->job_error(job, "cannot create folder %s: a file is in the way", dir);
+        host->job_error(job, "cannot create folder %s: a file is in the way", dir);
         return -1;
     }
     return 0;
@@ -253,12 +251,14 @@ static int fs_sync_dir(const char *dir)
     return rc;
 }
 
-static int fs_put(void *state, pix_job *job, const char *bucket, const char *key,
+/* Writes data (borrowed) at bucket/key through a temp file renamed over it. */
+static int fs_put(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                   const void *data, size_t len, const pix_put_info *put)
 {
-    const fs_state *st = state;
-    const pix_host *host = st->host;
-    char *path = fs_path(st, job, bucket, key);
+    const fs_config *cfg = ctx->config;
+    const fs_state *st = ctx->state;
+    const pix_host *host = ctx->host;
+    char *path = fs_path(host, job, bucket, key);
     char *dir = NULL, *tmp = NULL;
     int fd = -1, rc = -1;
 
@@ -273,7 +273,7 @@ static int fs_put(void *state, pix_job *job, const char *bucket, const char *key
         host->job_error(job, "out of memory");
         goto out;
     }
-    if (*dir && fs_mkdirs(st, job, dir) != 0)
+    if (*dir && fs_mkdirs(host, job, dir) != 0)
         goto out;
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
@@ -290,7 +290,7 @@ static int fs_put(void *state, pix_job *job, const char *bucket, const char *key
         host->job_error(job, "cannot set the mode of %s: %s", tmp, strerror(errno));
         goto out;
     }
-    if (st->fsync && fsync(fd) != 0) {
+    if (cfg->fsync && fsync(fd) != 0) {
         host->job_error(job, "cannot flush %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -307,7 +307,7 @@ static int fs_put(void *state, pix_job *job, const char *bucket, const char *key
     free(tmp);
     tmp = NULL; /* renamed: nothing to clean up any more */
     /* The rename is durable only once the folder entry is on disk. */
-    if (st->fsync && fs_sync_dir(*dir ? dir : "/") != 0) {
+    if (cfg->fsync && fs_sync_dir(*dir ? dir : "/") != 0) {
         host->job_error(job, "cannot flush folder %s: %s", dir, strerror(errno));
         goto out;
     }
@@ -323,17 +323,7 @@ out:
     return rc;
 }
 
-static const pix_plugin storage_fs = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STORAGE,
-    .name = "storage-fs",
-    .version = "1.0.0",
-    .summary = "Objects as files: a bucket is a folder, a key a path inside it",
-    .options = fs_options,
-    .config_size = sizeof(fs_config),
-    .create = fs_create,
-    .destroy = fs_destroy,
-    .ops.storage = { .get = fs_get, .put = fs_put },
-};
-
-PIX_PLUGIN_EXPORT(storage_fs)
+PIX_STORAGE_PLUGIN("storage-fs", "1.0.0",
+                   "Objects as files: a bucket is a folder, a key a path inside it", fs_get,
+                   fs_put, .scheme = "file", .default_root = "./out", .options = fs_options,
+                   .config_size = sizeof(fs_config), .create = fs_create, .destroy = fs_destroy);

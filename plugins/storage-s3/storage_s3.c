@@ -1,14 +1,14 @@
 /*
  * storage-s3: objects in Amazon S3 or an S3-compatible server.
  *
- * Every request goes through the host's AWS client (host->aws_request):
+ * Every request goes through the host's AWS service (pixpipe/aws.h):
  * SigV4 signing, credentials from the environment, connection reuse,
  * retries with backoff on 5xx / throttling, and error bodies turned into one
  * line.  This plugin only builds the requests and reads the answers; it links
  * no HTTP library.
  *
  * Addressing.  The endpoint and region are resolved once in create() with
- * host->aws_endpoint (option, else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL,
+ * aws->endpoint (option, else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL,
  * else https://s3.REGION.amazonaws.com).  By default a request goes to
  * "SCHEME://BUCKET.HOST/KEY" (virtual-hosted style, what AWS recommends);
  * `path_style: true` sends "ENDPOINT/BUCKET/KEY" instead, which is what
@@ -40,8 +40,8 @@
  * key), '%' itself, or a space at either end; decode it with any URL
  * decoder (Python: urllib.parse.unquote) to get the exact original.
  *
- * The state (endpoint parts and region) is read-only after create(), so any
- * number of jobs may run at once.
+ * The config and the state (the AWS service, endpoint parts and region) are
+ * read-only after create(), so any number of jobs may run at once.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -49,7 +49,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <pixpipe/pixpipe.h>
+#include <pixpipe/aws.h>
 
 enum { S3_SSE_NONE, S3_SSE_AES256, S3_SSE_KMS };
 
@@ -71,17 +71,12 @@ typedef struct s3_config {
     int storage_class;
 } s3_config;
 
+/* What create() resolves from the config and the environment. */
 typedef struct s3_state {
-    const pix_host *host;
-    char endpoint[512]; /* "scheme://host[:port]", no trailing '/'   */
+    pix_aws_target at;  /* the service, endpoint and region             */
     char scheme[16];    /* "https" or "http"                          */
     const char *hostport; /* points into endpoint, after "://"        */
-    char region[64];
     bool path_style;    /* forced: option, IP literal or localhost    */
-    const char *cache_control;
-    int sse;
-    const char *sse_kms_key_id;
-    const char *storage_class; /* NULL: no header                     */
 } s3_state;
 
 static const pix_option s3_options[] = {
@@ -110,38 +105,6 @@ static const pix_option s3_options[] = {
     { .name = NULL },
 };
 
-/* True when this host table has the AWS functions (a host built before
- * they were appended does not). */
-static bool s3_host_has_aws(const pix_host *host)
-{
-    return host->struct_size >= offsetof(pix_host, aws_endpoint) + sizeof host->aws_endpoint &&
-           host->aws_request && host->aws_response_free && host->aws_response_header &&
-           host->aws_fail && host->aws_endpoint;
-}
-
-static int s3_check(const pix_host *host, pix_instance *self, const void *config)
-{
-    const s3_config *cfg = config;
-
-    if (cfg->sse_kms_key_id && cfg->sse != S3_SSE_KMS) {
-        host->error(self, "sse_kms_key_id is set but sse is '%s'; it only applies with "
-                    "sse: aws:kms", s3_sse_choices[cfg->sse]);
-        return -1;
-    }
-    if (!s3_host_has_aws(host)) {
-        host->error(self, "this pixpipe has no AWS client (host ABI too old)");
-        return -1;
-    }
-    char ep[512], region[64];
-    const char *why = NULL;
-    if (host->aws_endpoint("s3", cfg->endpoint, cfg->region, ep, sizeof ep, region,
-                           sizeof region, &why) != 0) {
-        host->error(self, "bad S3 endpoint: %s", why ? why : "not an http(s) URL");
-        return -1;
-    }
-    return 0;
-}
-
 /* True for a host that cannot take a bucket label in front of it: an IPv4
  * or IPv6 literal, or localhost. */
 static bool s3_host_needs_path_style(const char *hostport)
@@ -157,51 +120,59 @@ static bool s3_host_needs_path_style(const char *hostport)
     return len > 0;
 }
 
-static int s3_create(const pix_host *host, pix_instance *self, const void *config, void **state)
+/* Fills st (the caller's) from ctx->config: the AWS service, the endpoint
+ * split into scheme and host, the region and the addressing style.  check()
+ * runs it to refuse a bad endpoint before anything starts, create() to keep
+ * the result.  Returns 0, or the -1 of host->error(). */
+static int s3_resolve(const pix_ctx *ctx, s3_state *st)
 {
-    const s3_config *cfg = config;
-    const char *why = NULL;
-    s3_state *st = NULL;
-
-    if (s3_check(host, self, config) != 0)
+    const s3_config *cfg = ctx->config;
+    if (pix_aws_target_resolve(ctx, "s3", cfg->endpoint, cfg->region, "bad S3 endpoint", &st->at) < 0)
         return -1;
-    st = calloc(1, sizeof *st);
-    if (!st) {
-        host->error(self, "out of memory");
-        return -1;
-    }
-    st->host = host;
-    if (host->aws_endpoint("s3", cfg->endpoint, cfg->region, st->endpoint, sizeof st->endpoint,
-                           st->region, sizeof st->region, &why) != 0) {
-        host->error(self, "bad S3 endpoint: %s", why ? why : "not an http(s) URL");
-        free(st);
-        return -1;
-    }
-    size_t n = strlen(st->endpoint);
-    while (n > 0 && st->endpoint[n - 1] == '/')
-        st->endpoint[--n] = '\0';
-    const char *sep = strstr(st->endpoint, "://");
-    if (!sep || (size_t)(sep - st->endpoint) >= sizeof st->scheme || !sep[3]) {
-        host->error(self, "bad S3 endpoint '%s': expected SCHEME://HOST[:PORT]", st->endpoint);
-        free(st);
-        return -1;
-    }
-    memcpy(st->scheme, st->endpoint, (size_t)(sep - st->endpoint));
+    size_t n = strlen(st->at.endpoint);
+    while (n > 0 && st->at.endpoint[n - 1] == '/')
+        st->at.endpoint[--n] = '\0';
+    const char *sep = strstr(st->at.endpoint, "://");
+    if (!sep || (size_t)(sep - st->at.endpoint) >= sizeof st->scheme || !sep[3])
+        return ctx->host->error(ctx, "bad S3 endpoint '%s': expected SCHEME://HOST[:PORT]",
+                                st->at.endpoint);
+    snprintf(st->scheme, sizeof st->scheme, "%.*s", (int)(sep - st->at.endpoint), st->at.endpoint);
     st->hostport = sep + 3;
     st->path_style = cfg->path_style || s3_host_needs_path_style(st->hostport);
-    st->cache_control = cfg->cache_control;
-    st->sse = cfg->sse;
-    st->sse_kms_key_id = cfg->sse_kms_key_id;
-    st->storage_class = cfg->storage_class > 0 ? s3_class_choices[cfg->storage_class] : NULL;
-    host->log(self, PIX_LOG_DEBUG, "endpoint %s, region %s, %s style", st->endpoint, st->region,
-              st->path_style ? "path" : "virtual-hosted");
+    return 0;
+}
+
+static int s3_check(const pix_ctx *ctx)
+{
+    const s3_config *cfg = ctx->config;
+    s3_state st;
+
+    if (cfg->sse_kms_key_id && cfg->sse != S3_SSE_KMS)
+        return ctx->host->error(ctx, "sse_kms_key_id is set but sse is '%s'; it only applies "
+                                "with sse: aws:kms", s3_sse_choices[cfg->sse]);
+    return s3_resolve(ctx, &st);
+}
+
+/* *state owns the resolved endpoint and region until destroy(). */
+static int s3_create(const pix_ctx *ctx, void **state)
+{
+    s3_state *st = malloc(sizeof *st);
+
+    if (!st)
+        return ctx->host->error(ctx, "out of memory");
+    if (s3_resolve(ctx, st) != 0) {
+        free(st);
+        return -1;
+    }
+    ctx->host->log(ctx, PIX_LOG_DEBUG, "endpoint %s, region %s, %s style", st->at.endpoint,
+                   st->at.region, st->path_style ? "path" : "virtual-hosted");
     *state = st;
     return 0;
 }
 
-static void s3_destroy(void *state)
+static void s3_destroy(const pix_ctx *ctx)
 {
-    free(state);
+    free(ctx->state);
 }
 
 /* ------------------------------------------------------------ addressing */
@@ -262,10 +233,14 @@ static void s3_addr_free(s3_addr *a)
     free(a->resource);
 }
 
-static int s3_address(const s3_state *st, pix_job *job, const char *bucket, const char *key,
+/* Addresses bucket/key into *a, which the caller releases with
+ * s3_addr_free() once this returned 0.  Returns 0, or -1 after
+ * host->job_error(). */
+static int s3_address(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                       s3_addr *a)
 {
-    const pix_host *host = st->host;
+    const s3_state *st = ctx->state;
+    const pix_host *host = ctx->host;
 
     memset(a, 0, sizeof *a);
     if (!bucket || !*bucket || strchr(bucket, '/')) {
@@ -283,7 +258,7 @@ static int s3_address(const s3_state *st, pix_job *job, const char *bucket, cons
     if (asprintf(&a->resource, "s3://%s/%s", bucket, key) < 0)
         a->resource = NULL;
     if (path_style)
-        a->endpoint = strdup(st->endpoint);
+        a->endpoint = strdup(st->at.endpoint);
     else if (asprintf(&a->endpoint, "%s://%s.%s", st->scheme, bucket, st->hostport) < 0)
         a->endpoint = NULL;
     if (!a->path || !a->resource || !a->endpoint) {
@@ -316,94 +291,95 @@ static void s3_copy_unquoted(char *dst, size_t size, const char *src)
 }
 
 /* What an answer to GET or HEAD tells of the object. */
-static void s3_fill_info(const pix_host *host, const pix_aws_response *resp, uint64_t size,
+static void s3_fill_info(const pix_aws *aws, const pix_aws_response *resp, uint64_t size,
                          pix_object_info *info)
 {
     memset(info, 0, sizeof *info);
     info->size = size;
-    s3_copy_unquoted(info->etag, sizeof info->etag, host->aws_response_header(resp, "ETag"));
-    const char *ct = host->aws_response_header(resp, "Content-Type");
+    s3_copy_unquoted(info->etag, sizeof info->etag, aws->response_header(resp, "ETag"));
+    const char *ct = aws->response_header(resp, "Content-Type");
     snprintf(info->content_type, sizeof info->content_type, "%s", ct ? ct : "");
-    info->written_by_pixpipe =
-        host->aws_response_header(resp, "x-amz-meta-pixpipe-pipeline") != NULL;
-    host->aws_response_meta(resp, info->user_meta, sizeof info->user_meta);
+    info->written_by_pixpipe = aws->response_header(resp, "x-amz-meta-pixpipe-pipeline") != NULL;
+    aws->response_meta(resp, info->user_meta, sizeof info->user_meta);
 }
 
-static int s3_head(void *state, pix_job *job, const char *bucket, const char *key,
-                   pix_object_info *info)
+/* Sends req to the object at a (borrowed), with the fields every request
+ * shares filled in, and fails the job unless S3 answers 200.  resp is the
+ * caller's to release with aws->response_free(), also when this fails.
+ * Returns 0, or -1 with the error recorded on job. */
+static int s3_send(const s3_state *st, pix_job *job, const s3_addr *a, pix_aws_request *req,
+                   pix_aws_response *resp)
 {
-    const s3_state *st = state;
-    const pix_host *host = st->host;
+    req->service = "s3";
+    req->region = st->at.region;
+    req->endpoint = a->endpoint;
+    req->path = a->path;
+    req->resource = a->resource;
+    if (st->at.aws->request(job, req, resp) != 0)
+        return -1; /* the host recorded why (no answer, or over the limit) */
+    if (resp->status != 200)
+        return st->at.aws->fail(job, req, resp, NULL, 0);
+    return 0;
+}
+
+/* GetObject of bucket/key into out (malloc()ed; the host takes it over),
+ * refused past max_bytes (0: no limit); with out NULL, a HeadObject that
+ * reads no body.  Fills info (may be NULL) from the answer. */
+static int s3_fetch(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
+                    uint64_t max_bytes, pix_bytes *out, pix_object_info *info)
+{
+    const s3_state *st = ctx->state;
+    const pix_host *host = ctx->host;
+    pix_aws_request req = { .method = out ? "GET" : "HEAD", .max_response_bytes = max_bytes,
+                            .operation = out ? "GetObject" : "HeadObject" };
     pix_aws_response resp = { 0 };
     s3_addr a;
     int rc = -1;
 
-    if (s3_address(st, job, bucket, key, &a) != 0)
+    if (s3_address(ctx, job, bucket, key, &a) != 0)
         return -1;
-    const pix_aws_request req = {
-        .service = "s3", .region = st->region, .endpoint = a.endpoint, .method = "HEAD",
-        .path = a.path, .operation = "HeadObject", .resource = a.resource,
-    };
-    if (host->aws_request(job, &req, &resp) != 0)
+    if (s3_send(st, job, &a, &req, &resp) != 0)
         goto out;
-    if (resp.status != 200) {
-        host->aws_fail(job, &req, &resp, NULL, 0);
-        goto out;
-    }
-    const char *len = host->aws_response_header(&resp, "Content-Length");
-    s3_fill_info(host, &resp, len ? strtoull(len, NULL, 10) : 0, info);
-    rc = 0;
-out:
-    host->aws_response_free(&resp);
-    s3_addr_free(&a);
-    return rc;
-}
-
-static int s3_get(void *state, pix_job *job, const char *bucket, const char *key,
-                  uint64_t max_bytes, pix_bytes *out, pix_object_info *info)
-{
-    const s3_state *st = state;
-    const pix_host *host = st->host;
-    pix_aws_response resp = { 0 };
-    s3_addr a;
-    int rc = -1;
-
-    if (s3_address(st, job, bucket, key, &a) != 0)
-        return -1;
-    const pix_aws_request req = {
-        .service = "s3", .region = st->region, .endpoint = a.endpoint, .method = "GET",
-        .path = a.path, .max_response_bytes = max_bytes, .operation = "GetObject",
-        .resource = a.resource,
-    };
-    if (host->aws_request(job, &req, &resp) != 0)
-        goto out; /* the host recorded why (no answer, or over the limit) */
-    if (resp.status != 200) {
-        host->aws_fail(job, &req, &resp, NULL, 0);
-        goto out;
-    }
-    if (max_bytes && resp.body_len > max_bytes) {
+    uint64_t size = resp.body_len;
+    if (!out) {
+        const char *len = st->at.aws->response_header(&resp, "Content-Length");
+        size = len ? strtoull(len, NULL, 10) : 0;
+    } else if (max_bytes && resp.body_len > max_bytes) {
         host->job_error(job, "GetObject %s: is %zu bytes, over the %llu-byte limit "
                         "(limits.max_input_bytes)", a.resource, resp.body_len,
                         (unsigned long long)max_bytes);
         goto out;
+    } else {
+        /* The body belongs to the host's response; the job needs its own
+         * copy (+1 so an empty object still gets a buffer). */
+        out->data = malloc(resp.body_len + 1);
+        if (!out->data) {
+            host->job_error(job, "GetObject %s: out of memory for %zu bytes", a.resource,
+                            resp.body_len);
+            goto out;
+        }
+        memcpy(out->data, resp.body, resp.body_len);
+        out->len = resp.body_len;
     }
-    /* The body belongs to the host's response; the job needs its own copy
-     * (+1 so an empty object still gets a buffer). */
-    out->data = malloc(resp.body_len + 1);
-    if (!out->data) {
-        host->job_error(job, "GetObject %s: out of memory for %zu bytes", a.resource,
-                        resp.body_len);
-        goto out;
-    }
-    memcpy(out->data, resp.body, resp.body_len);
-    out->len = resp.body_len;
     if (info)
-        s3_fill_info(host, &resp, resp.body_len, info);
+        s3_fill_info(st->at.aws, &resp, size, info);
     rc = 0;
 out:
-    host->aws_response_free(&resp);
+    st->at.aws->response_free(&resp);
     s3_addr_free(&a);
     return rc;
+}
+
+static int s3_head(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
+                   pix_object_info *info)
+{
+    return s3_fetch(ctx, job, bucket, key, 0, NULL, info);
+}
+
+static int s3_get(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
+                  uint64_t max_bytes, pix_bytes *out, pix_object_info *info)
+{
+    return s3_fetch(ctx, job, bucket, key, max_bytes, out, info);
 }
 
 /* ------------------------------------------------------------------- put */
@@ -489,10 +465,13 @@ static int s3_add_meta(s3_put_headers *ph, const pix_kv *kv)
     return s3_add(ph, name, value);
 }
 
-static int s3_build_put_headers(const s3_state *st, pix_job *job, const char *resource,
+/* Fills ph (the caller's; release with s3_put_headers_free()) from the
+ * options and put (borrowed).  Returns 0, or -1 after host->job_error(). */
+static int s3_build_put_headers(const pix_ctx *ctx, pix_job *job, const char *resource,
                                 size_t len, const pix_put_info *put, s3_put_headers *ph)
 {
-    const pix_host *host = st->host;
+    const s3_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
     int rc = 0;
 
     snprintf(ph->length, sizeof ph->length, "%zu", len);
@@ -500,14 +479,15 @@ static int s3_build_put_headers(const s3_state *st, pix_job *job, const char *re
     /* Always one: without it the transport would label the body a form. */
     bool typed = put && put->content_type && *put->content_type;
     rc |= s3_add(ph, "Content-Type", typed ? put->content_type : "application/octet-stream");
-    if (st->cache_control)
-        rc |= s3_add(ph, "Cache-Control", st->cache_control);
-    if (st->sse != S3_SSE_NONE)
-        rc |= s3_add(ph, "x-amz-server-side-encryption", s3_sse_choices[st->sse]);
-    if (st->sse == S3_SSE_KMS && st->sse_kms_key_id)
-        rc |= s3_add(ph, "x-amz-server-side-encryption-aws-kms-key-id", st->sse_kms_key_id);
-    if (st->storage_class)
-        rc |= s3_add(ph, "x-amz-storage-class", st->storage_class);
+    if (cfg->cache_control)
+        rc |= s3_add(ph, "Cache-Control", cfg->cache_control);
+    if (cfg->sse != S3_SSE_NONE)
+        rc |= s3_add(ph, "x-amz-server-side-encryption", s3_sse_choices[cfg->sse]);
+    if (cfg->sse == S3_SSE_KMS && cfg->sse_kms_key_id)
+        rc |= s3_add(ph, "x-amz-server-side-encryption-aws-kms-key-id", cfg->sse_kms_key_id);
+    /* "default" (0) sends no header. */
+    if (cfg->storage_class > 0)
+        rc |= s3_add(ph, "x-amz-storage-class", s3_class_choices[cfg->storage_class]);
     for (size_t i = 0; put && i < put->n_meta && rc == 0; i++) {
         if (!put->meta[i].key || !s3_meta_name_ok(put->meta[i].key)) {
             host->job_error(job, "PutObject %s: user metadata name '%s' is not a lower-case "
@@ -521,55 +501,37 @@ static int s3_build_put_headers(const s3_state *st, pix_job *job, const char *re
     return rc ? -1 : 0;
 }
 
-static int s3_put(void *state, pix_job *job, const char *bucket, const char *key,
+/* PutObject of data (borrowed) at bucket/key, with put's type and metadata. */
+static int s3_put(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                   const void *data, size_t len, const pix_put_info *put)
 {
-    const s3_state *st = state;
-    const pix_host *host = st->host;
+    const s3_state *st = ctx->state;
     pix_aws_response resp = { 0 };
     s3_put_headers ph = { .n = 0 };
     s3_addr a;
     int rc = -1;
 
-    if (s3_address(st, job, bucket, key, &a) != 0)
+    if (s3_address(ctx, job, bucket, key, &a) != 0)
         return -1;
-    if (s3_build_put_headers(st, job, a.resource, len, put, &ph) != 0)
+    if (s3_build_put_headers(ctx, job, a.resource, len, put, &ph) != 0)
         goto out;
     /* unsigned_payload false: the host signs the body's SHA-256 in
      * x-amz-content-sha256, so S3 checks what it stores; one plain body, no
      * aws-chunked framing (which s3rver would store raw). */
-    const pix_aws_request req = {
-        .service = "s3", .region = st->region, .endpoint = a.endpoint, .method = "PUT",
-        .path = a.path, .headers = ph.h, .n_headers = ph.n, .body = len ? data : "",
+    pix_aws_request req = {
+        .method = "PUT", .headers = ph.h, .n_headers = ph.n, .body = len ? data : "",
         .body_len = len, .unsigned_payload = false, .operation = "PutObject",
-        .resource = a.resource,
     };
-    if (host->aws_request(job, &req, &resp) != 0)
-        goto out;
-    if (resp.status != 200) {
-        host->aws_fail(job, &req, &resp, NULL, 0);
-        goto out;
-    }
-    rc = 0;
+    rc = s3_send(st, job, &a, &req, &resp);
 out:
-    host->aws_response_free(&resp);
+    st->at.aws->response_free(&resp);
     s3_put_headers_free(&ph);
     s3_addr_free(&a);
     return rc;
 }
 
-static const pix_plugin storage_s3 = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STORAGE,
-    .name = "storage-s3",
-    .version = "1.0.0",
-    .summary = "Objects in Amazon S3 or an S3-compatible server, through the host's signed client",
-    .options = s3_options,
-    .config_size = sizeof(s3_config),
-    .create = s3_create,
-    .destroy = s3_destroy,
-    .check = s3_check,
-    .ops.storage = { .get = s3_get, .put = s3_put, .head = s3_head },
-};
-
-PIX_PLUGIN_EXPORT(storage_s3)
+PIX_STORAGE_PLUGIN("storage-s3", "1.0.0",
+                   "Objects in Amazon S3 or an S3-compatible server, through the host's signed client",
+                   s3_get, s3_put, .head = s3_head, .scheme = "s3", .options = s3_options,
+                   .config_size = sizeof(s3_config), .check = s3_check, .create = s3_create,
+                   .destroy = s3_destroy);

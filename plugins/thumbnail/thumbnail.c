@@ -47,13 +47,9 @@
  * thumbnail is computed during process() into memory (it is small): a later
  * stage that draws on the shared working image in place cannot reach it.
  */
-#include <limits.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <vips/vips.h>
 
 #include <pixpipe/stage.h>
 
@@ -61,13 +57,6 @@ enum { CROP_NONE, CROP_CENTRE, CROP_ATTENTION, CROP_ENTROPY, CROP_CENTER };
 
 static const char *const crop_choices[] = { "none", "centre", "attention", "entropy", "center",
                                             NULL };
-
-/* In the order of VipsKernel, so the index is the libvips value. */
-static const char *const kernel_choices[] = { "nearest", "linear",   "cubic",
-                                              "mitchell", "lanczos2", "lanczos3", NULL };
-
-static const char *const format_choices[] = { "jpeg", "png", "webp", "avif", "gif", "source",
-                                              NULL };
 
 /* A thumbnail over this many pixels (possible only with enlarge) is
  * refused rather than attempted. */
@@ -79,23 +68,8 @@ typedef struct th_config {
     int crop;
     bool enlarge;
     int kernel;
-    int format;
-    int64_t quality;
-    bool lossless;
-    int64_t effort;
-    bool progressive;
-    bool keep_metadata;
+    pix_encode_config enc;
 } th_config;
-
-typedef struct th_state {
-    const pix_host *host;
-    const char *name; /* borrowed from the config, which outlives us */
-    int width, height;
-    int crop; /* CROP_CENTER folded into CROP_CENTRE */
-    bool enlarge;
-    VipsKernel kernel;
-    pix_encode enc;
-} th_state;
 
 static const pix_option th_options[] = {
     { .name = "name", .type = PIX_OPT_STRING, .offset = offsetof(th_config, name),
@@ -111,207 +85,45 @@ static const pix_option th_options[] = {
     { .name = "enlarge", .type = PIX_OPT_BOOL, .offset = offsetof(th_config, enlarge),
       .def = "false", .doc = "Allow scaling up an image smaller than the box." },
     { .name = "kernel", .type = PIX_OPT_ENUM, .offset = offsetof(th_config, kernel),
-      .def = "lanczos3", .choices = kernel_choices,
+      .def = "lanczos3", .choices = pix_kernel_choices,
       .doc = "Resampling kernel: nearest, linear, cubic, mitchell, lanczos2 or lanczos3." },
-    { .name = "format", .type = PIX_OPT_ENUM, .offset = offsetof(th_config, format),
-      .def = "jpeg", .choices = format_choices,
-      .doc = "Format of the thumbnail; source keeps the source's own format when writable." },
-    { .name = "quality", .type = PIX_OPT_INT, .offset = offsetof(th_config, quality), .def = "0",
-      .min = 0, .max = 100, .doc = "Encoder quality 1..100; 0 uses the format's default." },
-    { .name = "lossless", .type = PIX_OPT_BOOL, .offset = offsetof(th_config, lossless),
-      .def = "false", .doc = "Lossless webp or avif." },
-    { .name = "effort", .type = PIX_OPT_INT, .offset = offsetof(th_config, effort), .def = "-1",
-      .min = -1, .max = 9,
-      .doc = "CPU effort: png 0..9, webp 0..6, avif 0..9; -1 uses the encoder's default." },
-    { .name = "progressive", .type = PIX_OPT_BOOL, .offset = offsetof(th_config, progressive),
-      .def = "false", .doc = "Progressive jpeg or interlaced png." },
-    { .name = "keep_metadata", .type = PIX_OPT_BOOL,
-      .offset = offsetof(th_config, keep_metadata), .def = "false",
-      .doc = "Keep the image's metadata blocks in the thumbnail instead of stripping them." },
+    PIX_ENCODE_OPTIONS(th_config, enc, "jpeg", "false"),
     { .name = NULL },
 };
 
-/* The largest effort each encoder takes (libvips 8.14), -1: none. */
-static int th_effort_max(const char *format)
+/* The box: a missing side equals the other (a square, as vipsthumbnail's
+ * size); any crop covers it and cuts, none fits inside. */
+static pix_box th_box(const th_config *cfg)
 {
-    if (strcmp(format, "png") == 0 || strcmp(format, "avif") == 0)
-        return 9;
-    if (strcmp(format, "webp") == 0)
-        return 6;
-    return -1;
+    int w = (int)(cfg->width > 0 ? cfg->width : cfg->height);
+    int h = (int)(cfg->height > 0 ? cfg->height : cfg->width);
+    return (pix_box){ w, h, cfg->crop == CROP_NONE ? PIX_FIT_INSIDE : PIX_FIT_COVER,
+                      cfg->enlarge };
 }
 
-/* Whether this libvips writes AVIF: Debian's libheif may lack an AV1
- * encoder, which only trying shows. */
-static bool th_avif_works(void)
+static int th_check(const pix_ctx *ctx)
 {
-    VipsImage *im = NULL;
-    void *buf = NULL;
-    size_t len = 0;
-    bool ok = vips_black(&im, 8, 8, "bands", 3, NULL) == 0 &&
-              vips_heifsave_buffer(im, &buf, &len, "compression",
-                                   VIPS_FOREIGN_HEIF_COMPRESSION_AV1, NULL) == 0;
-    if (im)
-        g_object_unref(im);
-    g_free(buf);
-    vips_error_clear();
-    return ok;
-}
+    const th_config *cfg = ctx->config;
+    char why[256];
+    const char *problem;
 
-static int th_check(const pix_host *host, pix_instance *self, const void *config)
-{
-    const th_config *cfg = config;
-    const char *format = format_choices[cfg->format];
-
-    if (cfg->width <= 0 && cfg->height <= 0) {
-        host->error(self, "give width, height or both (the thumbnail's box)");
-        return -1;
-    }
-    if (strchr(cfg->name, '/')) {
-        host->error(self, "name: '%s' has a '/'; a rendition name is one key segment",
-                    cfg->name);
-        return -1;
-    }
-    if (cfg->effort >= 0 && strcmp(format, "source") == 0) {
-        host->error(self, "effort: give an explicit format, as effort ranges differ by "
-                    "encoder");
-        return -1;
-    }
-    if (cfg->effort >= 0 && cfg->effort > th_effort_max(format)) {
-        if (th_effort_max(format) < 0)
-            host->error(self, "effort: %s takes no effort setting", format);
-        else
-            host->error(self, "effort: %s takes 0..%d, not %lld", format,
-                        th_effort_max(format), (long long)cfg->effort);
-        return -1;
-    }
-    if (strcmp(format, "avif") == 0 && !th_avif_works()) {
-        host->error(self, "format: this libvips cannot write avif (no AV1 encoder in libheif)");
-        return -1;
-    }
+    if (cfg->width <= 0 && cfg->height <= 0)
+        return ctx->host->error(ctx, "give width, height or both (the thumbnail's box)");
+    if (strchr(cfg->name, '/'))
+        return ctx->host->error(ctx, "name: '%s' has a '/'; a rendition name is one key segment",
+                                cfg->name);
+    if ((problem = pix_encode_problem(ctx->host, &cfg->enc, why, sizeof why)))
+        return ctx->host->error(ctx, "%s", problem);
     return 0;
-}
-
-static int th_create(const pix_host *host, pix_instance *self, const void *config, void **state)
-{
-    const th_config *cfg = config;
-    th_state *st = calloc(1, sizeof *st);
-
-    if (!st) {
-        host->error(self, "out of memory");
-        return -1;
-    }
-    st->host = host;
-    st->name = cfg->name;
-    st->width = (int)(cfg->width > 0 ? cfg->width : cfg->height);
-    st->height = (int)(cfg->height > 0 ? cfg->height : cfg->width);
-    st->crop = cfg->crop == CROP_CENTER ? CROP_CENTRE : cfg->crop;
-    st->enlarge = cfg->enlarge;
-    st->kernel = (VipsKernel)cfg->kernel;
-    st->enc = (pix_encode){
-        .format = format_choices[cfg->format],
-        .quality = (int)cfg->quality,
-        .lossless = cfg->lossless,
-        .effort = (int)cfg->effort,
-        .progressive = cfg->progressive,
-        .keep_metadata = cfg->keep_metadata,
-    };
-    *state = st;
-    return 0;
-}
-
-static void th_destroy(void *state)
-{
-    free(state);
-}
-
-static int th_px(double v)
-{
-    double r = round(v);
-    return r < 1 ? 1 : r > INT_MAX ? INT_MAX : (int)r;
-}
-
-static int th_min(int a, int b)
-{
-    return a < b ? a : b;
-}
-
-static int th_max(int a, int b)
-{
-    return a > b ? a : b;
-}
-
-/* What to do with a w x h frame: scale it to sw x sh, then cut cw x ch
- * out of it. */
-typedef struct th_plan {
-    int sw, sh;
-    int cw, ch;
-} th_plan;
-
-static th_plan th_compute(const th_state *st, int w, int h)
-{
-    int W = st->width, H = st->height;
-    double sx = (double)W / w, sy = (double)H / h;
-    th_plan p;
-
-    if (st->crop == CROP_NONE) {
-        double lo = sx < sy ? sx : sy;
-        if (!st->enlarge && lo > 1) {
-            p.sw = w;
-            p.sh = h;
-        } else {
-            /* The side that sets the scale lands on the box exactly. */
-            p.sw = sx <= sy ? W : th_min(W, th_px(w * lo));
-            p.sh = sy <= sx ? H : th_min(H, th_px(h * lo));
-        }
-        p.cw = p.sw;
-        p.ch = p.sh;
-        return p;
-    }
-    double hi = sx > sy ? sx : sy;
-    if (!st->enlarge && hi > 1) {
-        /* The largest region of the box's shape, never scaled up. */
-        p.sw = w;
-        p.sh = h;
-        p.cw = th_min(W, th_min(w, th_px((double)h * W / H)));
-        p.ch = th_min(H, th_min(h, th_px((double)w * H / W)));
-        return p;
-    }
-    p.sw = sx >= sy ? W : th_max(W, th_px(w * hi));
-    p.sh = sy >= sx ? H : th_max(H, th_px(h * hi));
-    p.cw = W;
-    p.ch = H;
-    return p;
 }
 
 /* The host decodes the source at the scale returned here (shrink-on-load):
  * enough that the thumbnail is reached by shrinking, never by enlarging. */
-static double th_min_scale(void *state, int width, int height)
+static double th_min_scale(const pix_ctx *ctx, int width, int height)
 {
-    const th_state *st = state;
-    /* The host's decode resamples to the scale asked with lanczos3: another
-     * kernel would never be used on a thumbnail at the start of the list. */
-    if (st->kernel != VIPS_KERNEL_LANCZOS3)
-        return 1.0;
-    th_plan p = th_compute(st, width, height);
-    return pix_scale_to_reach(p.sw, p.sh, width, height);
-}
-
-/* The plan for a working frame of w x h.  While it still has the source's
- * shape (decoded smaller, each side rounded on its own), plan on the
- * source's size, so the thumbnail is the one a full-size decode gives. */
-static th_plan th_plan_for(const th_state *st, const pix_source *src, int w, int h)
-{
-    th_plan p = th_compute(st, w, h);
-    int ow, oh;
-
-    pix_source_upright(src, &ow, &oh);
-    if (pix_same_shape(w, h, ow, oh)) {
-        th_plan q = th_compute(st, ow, oh);
-        if (q.sw <= w + 1 && q.sh <= h + 1)
-            p = q;
-    }
-    return p;
+    const th_config *cfg = ctx->config;
+    pix_box box = th_box(cfg);
+    return pix_plan_min_scale(&box, (VipsKernel)cfg->kernel, width, height);
 }
 
 /* Trims or extends (repeating edge pixels) in to exactly w x h, from the
@@ -333,9 +145,7 @@ static int th_exact(VipsImage *in, VipsImage **out, int w, int h)
     return rc;
 }
 
-/* Scales in to exactly sw x sh with kernel.  Alpha is premultiplied around
- * the resampling: otherwise the colour of transparent pixels (usually black)
- * is averaged into the edges.  Borrows in; *out is new. */
+/* Scales in to exactly sw x sh with kernel.  Borrows in; *out is new. */
 static int th_scale(VipsImage *in, VipsImage **out, int sw, int sh, VipsKernel kernel)
 {
     VipsImage *scaled = NULL;
@@ -351,7 +161,7 @@ static int th_scale(VipsImage *in, VipsImage **out, int sw, int sh, VipsKernel k
  * for the crop mode.  libvips reports it only as the extract's offset
  * (Xoffset = -left), so check it lies inside and fall back to the centre.
  * Borrows frame. */
-static int th_where(const th_state *st, VipsImage *frame, int cw, int ch, int *left, int *top)
+static int th_where(int crop, VipsImage *frame, int cw, int ch, int *left, int *top)
 {
     static const VipsInteresting modes[] = {
         [CROP_CENTRE] = VIPS_INTERESTING_CENTRE,
@@ -363,9 +173,9 @@ static int th_where(const th_state *st, VipsImage *frame, int cw, int ch, int *l
 
     *left = (w - cw) / 2;
     *top = (h - ch) / 2;
-    if (st->crop == CROP_CENTRE || (w == cw && h == ch))
+    if (crop == CROP_CENTRE || crop == CROP_CENTER || (w == cw && h == ch))
         return 0;
-    if (vips_smartcrop(frame, &cut, cw, ch, "interesting", modes[st->crop], NULL))
+    if (vips_smartcrop(frame, &cut, cw, ch, "interesting", modes[crop], NULL))
         return -1;
     int x = -cut->Xoffset, y = -cut->Yoffset;
     if (x >= 0 && x <= w - cw && y >= 0 && y <= h - ch) {
@@ -376,110 +186,85 @@ static int th_where(const th_state *st, VipsImage *frame, int cw, int ch, int *l
     return 0;
 }
 
-/* Scales frame i of the n stacked in in (frame height fh) and cuts it at
- * left, top.  Borrows in; *out is new. */
-static int th_frame(const th_state *st, VipsImage *in, int i, int fh, const th_plan *p, int left,
-                    int top, VipsImage **out)
-{
-    VipsImage *one = NULL, *scaled = NULL;
-    int rc = -1;
+/* What every frame of the thumbnail goes through. */
+typedef struct th_frames {
+    pix_plan p;
+    VipsKernel kernel;
+    int left, top;     /* where the cut starts, found on the first frame  */
+    VipsImage *first;  /* the first frame scaled, in memory, or NULL      */
+} th_frames;
 
-    if (vips_crop(in, &one, 0, i * fh, vips_image_get_width(in), fh, NULL) ||
-        th_scale(one, &scaled, p->sw, p->sh, st->kernel))
-        goto out;
-    if (p->cw == p->sw && p->ch == p->sh) {
-        *out = scaled;
-        scaled = NULL;
-    } else if (vips_extract_area(scaled, out, left, top, p->cw, p->ch, NULL)) {
-        goto out;
+/* Scales one frame and cuts it at left, top; the first frame was scaled
+ * already.  A pix_frame_fn; borrows frame. */
+static int th_frame(VipsImage *frame, int index, VipsImage **out, void *user)
+{
+    const th_frames *f = user;
+    VipsImage *scaled = NULL;
+    int rc;
+
+    if (index == 0 && f->first) {
+        scaled = f->first;
+        g_object_ref(scaled);
+    } else if (th_scale(frame, &scaled, f->p.sw, f->p.sh, f->kernel)) {
+        return -1;
     }
-    rc = 0;
-out:
-    if (one)
-        g_object_unref(one);
-    if (scaled)
-        g_object_unref(scaled);
+    if (f->p.cw == f->p.sw && f->p.ch == f->p.sh) {
+        *out = scaled;
+        return 0;
+    }
+    rc = vips_extract_area(scaled, out, f->left, f->top, f->p.cw, f->p.ch, NULL);
+    g_object_unref(scaled);
     return rc;
 }
 
-/* The thumbnail of the n frames (frame height fh) stacked in in: every
- * frame scaled alike and cut at the place found on the first.  Borrows in;
- * *out is new, held in memory. */
-static int th_make(const th_state *st, VipsImage *in, int n, int fh, const th_plan *p,
+/* The thumbnail of the first n frames stacked in in (frame height fh):
+ * every frame scaled alike and cut at the place found on the first.
+ * Borrows in; *out is new, held in memory. */
+static int th_make(const th_config *cfg, VipsImage *in, int n, int fh, const pix_plan *p,
                    VipsImage **out)
 {
-    VipsImage **frames = g_new0(VipsImage *, n);
-    VipsImage *first = NULL, *joined = NULL;
-    int left = 0, top = 0, rc = -1;
+    th_frames f = { .p = *p, .kernel = (VipsKernel)cfg->kernel };
+    VipsImage *one = NULL, *scaled = NULL, *joined = NULL;
+    int rc = -1;
 
     if (p->cw != p->sw || p->ch != p->sh) {
         /* The first frame is scaled once, held in memory (it is small), and
          * serves both the crop search and the crop itself: a lazy image
          * would be resampled twice, once for each reader. */
-        th_plan whole = { p->sw, p->sh, p->sw, p->sh };
-        VipsImage *scaled = NULL;
-        if (th_frame(st, in, 0, fh, &whole, 0, 0, &scaled))
-            goto out;
-        first = vips_image_copy_memory(scaled);
-        g_object_unref(scaled);
-        if (!first || th_where(st, first, p->cw, p->ch, &left, &top))
+        if (vips_crop(in, &one, 0, 0, vips_image_get_width(in), fh, NULL) ||
+            th_scale(one, &scaled, p->sw, p->sh, f.kernel) ||
+            !(f.first = vips_image_copy_memory(scaled)) ||
+            th_where(cfg->crop, f.first, p->cw, p->ch, &f.left, &f.top))
             goto out;
     }
-    for (int i = 0; i < n; i++) {
-        if (i == 0 && first) {
-            if (vips_extract_area(first, &frames[0], left, top, p->cw, p->ch, NULL))
-                goto out;
-        } else if (th_frame(st, in, i, fh, p, left, top, &frames[i])) {
-            goto out;
-        }
-    }
-    if (n == 1) {
-        joined = frames[0];
-        frames[0] = NULL;
-    } else if (vips_arrayjoin(frames, &joined, n, "across", 1, NULL)) {
+    if (pix_map_frames(in, n, th_frame, &f, &joined) || !(*out = vips_image_copy_memory(joined)))
         goto out;
-    }
-    *out = vips_image_copy_memory(joined);
-    if (!*out)
-        goto out;
-    if (n > 1)
-        vips_image_set_int(*out, VIPS_META_PAGE_HEIGHT, p->ch);
-    else if (vips_image_get_typeof(*out, VIPS_META_PAGE_HEIGHT))
+    if (n == 1 && vips_image_get_typeof(*out, VIPS_META_PAGE_HEIGHT))
         vips_image_remove(*out, VIPS_META_PAGE_HEIGHT);
     rc = 0;
 out:
-    for (int i = 0; i < n; i++)
-        if (frames[i])
-            g_object_unref(frames[i]);
-    g_free(frames);
-    if (first)
-        g_object_unref(first);
-    if (joined)
-        g_object_unref(joined);
+    VIPS_UNREF(one);
+    VIPS_UNREF(scaled);
+    VIPS_UNREF(f.first);
+    VIPS_UNREF(joined);
     return rc;
 }
 
 /* Whether the thumbnail's format, as the core resolves it, can animate. */
-static bool th_animates(const th_state *st, const pix_source *src)
+static bool th_animates(const char *format, const pix_source *src)
 {
-    const char *f = st->enc.format;
-    if (strcmp(f, "source") == 0)
-        f = src->format ? src->format : "";
-    return strcmp(f, "gif") == 0 || strcmp(f, "webp") == 0;
+    if (strcmp(format, "source") == 0)
+        format = src->format ? src->format : "";
+    return strcmp(format, "gif") == 0 || strcmp(format, "webp") == 0;
 }
 
-/* The number of frames stacked in img (1 for a still image). */
-static int th_frame_count(VipsImage *img)
+static int th_process(const pix_ctx *ctx, pix_job *job)
 {
-    int h = vips_image_get_height(img), ph = vips_image_get_page_height(img);
-    return ph > 0 && ph < h && h % ph == 0 ? h / ph : 1;
-}
-
-static int th_process(void *state, pix_job *job)
-{
-    const th_state *st = state;
-    const pix_host *host = st->host;
+    const th_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
     const pix_source *src = host->job_source(job);
+    pix_encode enc = pix_encode_of(&cfg->enc);
+    pix_box box = th_box(cfg);
     VipsImage *thumb = NULL;
 
     /* Shared: the working image stays in use after us, and the source can
@@ -488,51 +273,34 @@ static int th_process(void *state, pix_job *job)
     if (!img)
         return -1; /* the host recorded why */
 
-    int frames = th_frame_count(img);
+    int frames = pix_frame_count(img);
     int fh = vips_image_get_height(img) / frames;
-    int n = th_animates(st, src) ? frames : 1;
+    bool animates = th_animates(enc.format, src);
+    int n = animates ? frames : 1;
     if (frames > n)
         host->job_note(job, "thumbnail '%s': made from the first of %d frames, as %s cannot "
-                       "animate", st->name, frames, st->enc.format);
-    else if (src->pages > 1 && frames == 1 && th_animates(st, src))
+                       "animate", cfg->name, frames, enc.format);
+    else if (src->pages > 1 && frames == 1 && animates)
         host->job_note(job, "thumbnail '%s': the working image holds the first frame only "
                        "(the main output cannot animate), so the thumbnail has one frame",
-                       st->name);
+                       cfg->name);
 
-    th_plan p = th_plan_for(st, src, vips_image_get_width(img), fh);
-    if ((double)p.sw * p.sh * n > TH_MAX_PIXELS) {
-        host->job_error(job, "thumbnail '%s': %dx%d is over %.0f pixels", st->name, p.sw, p.sh,
-                        TH_MAX_PIXELS);
-        return -1;
-    }
-    if (th_make(st, img, n, fh, &p, &thumb)) {
-        host->job_error(job, "cannot make thumbnail '%s' (%dx%d) of %s: %s", st->name, p.cw,
-                        p.ch, src->key, vips_error_buffer());
-        vips_error_clear();
-        return -1;
-    }
-    return host->job_add_rendition(job, st->name, thumb, &st->enc);
+    pix_plan p = pix_plan_frame(&box, src, vips_image_get_width(img), fh);
+    if ((double)p.sw * p.sh * n > TH_MAX_PIXELS)
+        return host->job_error(job, "thumbnail '%s': %dx%d is over %.0f pixels", cfg->name,
+                               p.sw, p.sh, TH_MAX_PIXELS);
+    if (th_make(cfg, img, n, fh, &p, &thumb))
+        return host->job_vips_error(job, "cannot make thumbnail '%s' (%dx%d) of %s", cfg->name,
+                                    p.cw, p.ch, src->key);
+    return host->job_add_rendition(job, cfg->name, thumb, &enc);
 }
 
 /* The thumbnail leaves the working image as it is: its min_scale covers its
  * own rendition only, and the host still decodes the main output at the
  * size the other stages need. */
-#define TH_FLAGS PIX_PLUGIN_KEEPS_IMAGE
-
-static const pix_plugin thumbnail = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STAGE,
-    .name = "thumbnail",
-    .version = "1.0.0",
-    .summary = "Adds a named rendition of the image as it stands here: fit or crop (centre, "
-               "attention, entropy), own format",
-    .options = th_options,
-    .config_size = sizeof(th_config),
-    .check = th_check,
-    .create = th_create,
-    .destroy = th_destroy,
-    .ops.stage = { .min_scale = th_min_scale, .process = th_process, .finish = NULL },
-    .flags = TH_FLAGS,
-};
-
-PIX_PLUGIN_EXPORT(thumbnail)
+PIX_STAGE_PLUGIN("thumbnail", "1.0.0",
+                 "Adds a named rendition of the image as it stands here: fit or crop (centre, "
+                 "attention, entropy), own format",
+                 th_process, .min_scale = th_min_scale, .options = th_options,
+                 .config_size = sizeof(th_config), .check = th_check,
+                 .flags = PIX_PLUGIN_KEEPS_IMAGE);

@@ -7,16 +7,11 @@
 #include <pixpipe/pixpipe.h>
 #include <stdlib.h>
 
+/* Filled by the host from the option table; every callback reads it as
+ * ctx->config.  Read-only: put() runs on several threads at once. */
 typedef struct @SYM@_config {
     char *label;
 } @SYM@_config;
-
-/* Read-only after create(): put() runs on several threads at once. */
-typedef struct @SYM@_state {
-    const pix_host *host;
-    pix_instance *self;
-    const char *label; /* borrowed from the config, valid until destroy */
-} @SYM@_state;
 
 static const pix_option @SYM@_options[] = {
     { .name = "label", .type = PIX_OPT_STRING, .offset = offsetof(@SYM@_config, label),
@@ -24,40 +19,21 @@ static const pix_option @SYM@_options[] = {
     { .name = NULL },
 };
 
-static int @SYM@_create(const pix_host *host, pix_instance *self, const void *config,
-                        void **state)
+/* Stores record (borrowed), replacing any earlier record of the same
+ * source bucket and key. */
+static int @SYM@_put(const pix_ctx *ctx, pix_job *job, const pix_record *record)
 {
-    @SYM@_state *st = malloc(sizeof *st);
-    if (!st) {
-        host->error(self, "out of memory");
-        return -1;
-    }
-    st->host = host;
-    st->self = self;
-    st->label = ((const @SYM@_config *)config)->label;
-    *state = st;
-    return 0;
-}
-
-static void @SYM@_destroy(void *state)
-{
-    free(state);
-}
-
-static int @SYM@_put(void *state, pix_job *job, const pix_record *record)
-{
-    const @SYM@_state *st = state;
-    char *json = st->host->rec_to_json(record); /* ours to free */
-    if (!json) {
-        st->host->job_error(job, "@NAME@: out of memory");
-        return -1;
-    }
-    st->host->log(st->self, PIX_LOG_INFO, "%s %s", st->label, json);
+    const @SYM@_config *cfg = ctx->config;
+    char *json = ctx->host->rec_to_json(record); /* ours to free */
+    if (!json)
+        return ctx->host->job_error(job, "out of memory");
+    ctx->host->log(ctx, PIX_LOG_INFO, "%s %s", cfg->label, json);
     free(json);
     return 0;
 }
 
-PIX_METADATA_PLUGIN("@NAME@", "0.1.0", "@NAME@: one line saying where records go",
-                    .options = @SYM@_options, .config_size = sizeof(@SYM@_config),
-                    .create = @SYM@_create, .destroy = @SYM@_destroy,
-                    .ops.metadata.put = @SYM@_put);
+/* A connection to your store is state: open it in a .create callback
+ * (ctx->host->error() says why it failed), keep it in *state, read it as
+ * ctx->state and close it in .destroy. */
+PIX_METADATA_PLUGIN("@NAME@", "0.1.0", "@NAME@: one line saying where records go", @SYM@_put,
+                    .options = @SYM@_options, .config_size = sizeof(@SYM@_config));

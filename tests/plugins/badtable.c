@@ -11,9 +11,8 @@ static const pix_option opts[] = {
     { .name = NULL },
 };
 
-static const pix_plugin desc = {
-    PIX_PLUGIN_HEADER, .kind = PIX_KIND_STAGE, .name = "badtable", .version = "1",
-    .summary = "test", .options = opts, .config_size = sizeof(cfg),
-    .ops.stage.process = noop_process,
+static const pix_stage_plugin desc = {
+    PIX_PLUGIN_HEADER(pix_stage_plugin, PIX_KIND_STAGE), .name = "badtable", .version = "1",
+    .summary = "test", .options = opts, .config_size = sizeof(cfg), .process = noop_process,
 };
-PIX_PLUGIN_EXPORT(desc)
+PIX_PLUGIN_EXPORT(desc);

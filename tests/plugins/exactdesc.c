@@ -1,12 +1,15 @@
-/* Accepted: a 1.0 descriptor whose struct_size ends at its last field,
- * without this compiler's trailing padding; what a minor requires is the
- * end of the fields it defines, not the host's sizeof. */
+/* Accepted: a 2.0 stage descriptor whose struct_size ends at its last
+ * field, worked out from the fields rather than taken from sizeof (which
+ * may add trailing padding); what a minor requires is the end of the
+ * fields it defines. */
 #include "refuse_common.h"
 
-static const pix_plugin desc = {
-    .abi_major = PIX_ABI_MAJOR, .abi_minor = 0,
-    .struct_size = offsetof(pix_plugin, flags) + sizeof(unsigned),
-    .kind = PIX_KIND_STAGE, .name = "exactdesc", .version = "1", .summary = "test",
-    .ops.stage.process = noop_process, .flags = PIX_PLUGIN_SCALE_NEUTRAL,
+#define STAGE_2_0_END                                                           \
+    (offsetof(pix_stage_plugin, finish) + sizeof(((const pix_stage_plugin *)0)->finish))
+
+static const pix_stage_plugin desc = {
+    STAGE_VERSION_FIELDS(PIX_ABI_MAJOR, 0, STAGE_2_0_END),
+    .name = "exactdesc", .version = "1", .summary = "test", .process = noop_process,
+    .flags = PIX_PLUGIN_SCALE_NEUTRAL,
 };
-PIX_PLUGIN_EXPORT(desc)
+PIX_PLUGIN_EXPORT(desc);

@@ -12,21 +12,11 @@ static const pix_option md_options[] = {
     {NULL},
 };
 
-static int md_put(void *state, pix_job *job, const pix_record *record)
+static int md_put(const pix_ctx *ctx, pix_job *job, const pix_record *record)
 {
-    (void)state, (void)job, (void)record;
+    (void)ctx, (void)job, (void)record;
     return 0;
 }
 
-static const pix_plugin md_plugin = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_METADATA,
-    .name = "metadata-memtest",
-    .version = "1.0.0",
-    .summary = "Test metadata backend that stores nothing.",
-    .options = md_options,
-    .config_size = sizeof(md_config),
-    .ops.metadata = {.put = md_put},
-};
-
-PIX_PLUGIN_EXPORT(md_plugin)
+PIX_METADATA_PLUGIN("metadata-memtest", "1.0.0", "Test metadata backend that stores nothing.",
+                    md_put, .options = md_options, .config_size = sizeof(md_config));

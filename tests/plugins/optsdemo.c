@@ -42,22 +42,12 @@ static const pix_option demo_options[] = {
     {NULL},
 };
 
-static int demo_process(void *state, pix_job *job)
+static int demo_process(const pix_ctx *ctx, pix_job *job)
 {
-    (void)state;
+    (void)ctx;
     (void)job;
     return 0;
 }
 
-static const pix_plugin demo_plugin = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STAGE,
-    .name = "optsdemo",
-    .version = "1.0.0",
-    .summary = "Test stage with every option type.",
-    .options = demo_options,
-    .config_size = sizeof(demo_config),
-    .ops.stage = {.process = demo_process},
-};
-
-PIX_PLUGIN_EXPORT(demo_plugin)
+PIX_STAGE_PLUGIN("optsdemo", "1.0.0", "Test stage with every option type.", demo_process,
+                 .options = demo_options, .config_size = sizeof(demo_config));

@@ -22,13 +22,11 @@ int vips_copy(VipsImage *in, VipsImage **out, ...);
 VipsImage *vips_image_copy_memory(VipsImage *image);
 int vips_draw_rect(VipsImage *image, double *ink, int n, int left, int top, int width,
                    int height, ...);
-const char *vips_error_buffer(void);
-void vips_error_clear(void);
 void g_object_unref(void *object);
 
-static int stamp_process(void *state, pix_job *job)
+static int stamp_process(const pix_ctx *ctx, pix_job *job)
 {
-    const pix_host *host = state;
+    const pix_host *host = ctx->host;
     VipsImage *img = host->job_image(job), *copy = NULL, *mem = NULL;
     double ink[8] = { 255, 255, 255, 255, 255, 255, 255, 255 };
 
@@ -36,14 +34,11 @@ static int stamp_process(void *state, pix_job *job)
         return -1;
     /* Draw on a private copy: the working image may be the shared one a
      * thumbnail was made from (copy_memory alone would hand it back). */
-    if (vips_copy(img, &copy, NULL) || !(mem = vips_image_copy_memory(copy))) {
-        host->job_error(job, "stamp: cannot copy the image: %s", vips_error_buffer());
-        vips_error_clear();
-        if (copy)
-            g_object_unref(copy);
-        return -1;
-    }
-    g_object_unref(copy);
+    int failed = vips_copy(img, &copy, NULL) || !(mem = vips_image_copy_memory(copy));
+    if (copy)
+        g_object_unref(copy);
+    if (failed)
+        return host->job_vips_error(job, "stamp: cannot copy the image");
     int w = vips_image_get_width(mem), fh = vips_image_get_page_height(mem);
     int n = vips_image_get_height(mem) / fh, bands = vips_image_get_bands(mem);
     int side = (w < fh ? w : fh) / 4;
@@ -56,23 +51,6 @@ static int stamp_process(void *state, pix_job *job)
     return 0;
 }
 
-static int stamp_create(const pix_host *host, pix_instance *self, const void *config,
-                        void **state)
-{
-    (void)self;
-    (void)config;
-    *state = (void *)host;
-    return 0;
-}
-
-static const pix_plugin desc = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STAGE,
-    .name = "stamp",
-    .version = "1.0.0",
-    .summary = "test stage: paints a white square in the bottom-right corner of each frame",
-    .create = stamp_create,
-    .ops.stage.process = stamp_process,
-    .flags = PIX_PLUGIN_SCALE_NEUTRAL,
-};
-PIX_PLUGIN_EXPORT(desc)
+PIX_STAGE_PLUGIN("stamp", "1.0.0",
+                 "test stage: paints a white square in the bottom-right corner of each frame",
+                 stamp_process, .flags = PIX_PLUGIN_SCALE_NEUTRAL);

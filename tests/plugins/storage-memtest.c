@@ -1,4 +1,6 @@
-/* Test storage plugin: one option, callbacks that do nothing. */
+/* Test storage plugin: one option, callbacks that do nothing.  Its scheme
+ * is its own, so that it never stands in for storage-fs ("file") when the
+ * test plugins' folder comes first on the search path. */
 #include <stddef.h>
 #include <pixpipe/pixpipe.h>
 
@@ -15,29 +17,20 @@ static const pix_option mem_options[] = {
     {NULL},
 };
 
-static int mem_get(void *state, pix_job *job, const char *bucket, const char *key,
+static int mem_get(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                    uint64_t max_bytes, pix_bytes *out, pix_object_info *info)
 {
-    (void)state, (void)job, (void)bucket, (void)key, (void)max_bytes, (void)out, (void)info;
+    (void)ctx, (void)job, (void)bucket, (void)key, (void)max_bytes, (void)out, (void)info;
     return -1;
 }
 
-static int mem_put(void *state, pix_job *job, const char *bucket, const char *key,
+static int mem_put(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                    const void *data, size_t len, const pix_put_info *put)
 {
-    (void)state, (void)job, (void)bucket, (void)key, (void)data, (void)len, (void)put;
+    (void)ctx, (void)job, (void)bucket, (void)key, (void)data, (void)len, (void)put;
     return 0;
 }
 
-static const pix_plugin mem_plugin = {
-    PIX_PLUGIN_HEADER,
-    .kind = PIX_KIND_STORAGE,
-    .name = "storage-memtest",
-    .version = "1.0.0",
-    .summary = "Test storage that stores nothing.",
-    .options = mem_options,
-    .config_size = sizeof(mem_config),
-    .ops.storage = {.get = mem_get, .put = mem_put},
-};
-
-PIX_PLUGIN_EXPORT(mem_plugin)
+PIX_STORAGE_PLUGIN("storage-memtest", "1.0.0", "Test storage that stores nothing.", mem_get,
+                   mem_put, .scheme = "memtest", .options = mem_options,
+                   .config_size = sizeof(mem_config));

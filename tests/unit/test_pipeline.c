@@ -81,8 +81,7 @@ Test(pipeline, defaults_of_everything)
     cr_assert_eq(p->max_pixels, 100000000);
     cr_assert_eq(p->fail_on, PIX_FAIL_ON_ERROR);
     cr_assert_str_eq(p->output_rendition, "main");
-    cr_assert_str_eq(p->output_format, "source");
-    cr_assert_eq(p->output.format, p->output_format);
+    cr_assert_str_eq(p->output.format, "source");
     cr_assert_eq(p->output.quality, 0);
     cr_assert_eq(p->output.effort, -1);
     cr_assert(!p->output.lossless && !p->output.progressive && p->output.keep_metadata);
@@ -254,7 +253,7 @@ Test(pipeline, out_of_bounds)
                      "pipes/x.yaml:3:20: output: quality: '101' is out of range; expected an "
                      "int from 0 to 100");
     assert_has(fails(HDR "output: { effort: -2 }\n"),
-               "output: effort: '-2' is out of range; expected an int from -1 to 10");
+               "output: effort: '-2' is out of range; expected an int from -1 to 9");
 }
 
 Test(pipeline, bad_enum_lists_allowed_values)
@@ -483,7 +482,7 @@ Test(pipeline, embedded_default_pipeline_parses)
         cr_skip_test("%s", err.msg);
     cr_assert_not_null(p, "%s", err.msg);
     cr_assert_str_eq(p->name, "default");
-    cr_assert_str_eq(p->output_format, "jpeg");
+    cr_assert_str_eq(p->output.format, "jpeg");
     cr_assert_eq(p->output.quality, 82);
     cr_assert_eq(p->max_pixels, 100000000);
     pix_pipeline_free(p);

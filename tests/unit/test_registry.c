@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pixpipe/aws.h>
+
+#include "host.h"
 #include "registry.h"
 #include "testutil.h"
 
@@ -55,19 +58,92 @@ Test(registry, refuses_null_descriptor)
 
 Test(registry, refuses_other_abi_major)
 {
-    expect_refusal("abimajor", "built for plugin ABI 2.0, this pixpipe speaks 1.0");
+    expect_refusal("abimajor", "built for plugin ABI 3.0, this pixpipe speaks 2.0 (another major)");
+}
+
+/* A plugin of pixpipe 0.1 is told how to come back. */
+Test(registry, refuses_abi_1_saying_to_rebuild)
+{
+    expect_refusal("abi1", "built for plugin ABI 1.0, which this pixpipe no longer loads: "
+                           "rebuild it against the ABI 2.0 headers (docs/plugins.md, "
+                           "\"Moving from ABI 1\")");
 }
 
 Test(registry, refuses_newer_abi_minor)
 {
-    expect_refusal("abiminor", "built for plugin ABI 1.1, newer than this pixpipe's 1.0");
+    expect_refusal("abiminor", "built for plugin ABI 2.1, newer than this pixpipe's 2.0");
 }
 
 Test(registry, refuses_a_descriptor_shorter_than_its_minor)
 {
-    char *need = tu_strf("ABI 1.0 needs at least %zu", offsetof(pix_plugin, flags) + sizeof(unsigned));
+    char *need = tu_strf("descriptor is %zu bytes, a stage plugin of ABI 2.0 needs at least %zu",
+                         offsetof(pix_stage_plugin, finish), sizeof(pix_stage_plugin));
     expect_refusal("shortdesc", need);
     free(need);
+}
+
+/* A stage's descriptor that calls itself a storage: too short for one. */
+Test(registry, refuses_a_descriptor_of_another_kind)
+{
+    char *need = tu_strf("descriptor is %zu bytes, a storage plugin of ABI 2.0 needs at least "
+                         "%zu", sizeof(pix_stage_plugin), sizeof(pix_storage_plugin));
+    expect_refusal("wrongkind", need);
+    free(need);
+}
+
+Test(registry, refuses_missing_required_callback_and_scheme)
+{
+    expect_refusal("noprocess", "stage has no process callback");
+    expect_refusal("storage-noscheme", "storage plugin declares no scheme");
+}
+
+/* A stage with process() only: accepted, nothing to create. */
+Test(registry, accepts_a_stage_without_create)
+{
+    pix_registry *reg = test_registry();
+    pix_err err = { { 0 } };
+    const pix_plugin *p = pix_registry_get(reg, "nocreate", &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_expect_null(p->create);
+    cr_expect_null(p->destroy);
+    cr_expect_not_null(pix_stage_of(p));
+    cr_expect_not_null(pix_stage_of(p)->process);
+    cr_expect_null(pix_storage_of(p));
+    pix_registry_free(reg);
+}
+
+/* The default storage is found by the scheme it serves, not its name. */
+Test(registry, storage_found_by_scheme)
+{
+    const char *dirs[] = { NULL, NULL };
+    char *bundled = tu_strf("%s/plugins", tu_build());
+    dirs[0] = bundled;
+    pix_registry *reg = pix_registry_new_dirs(dirs, 1);
+    pix_err err = { { 0 } };
+    const pix_plugin *fs = pix_registry_storage_for(reg, "file", &err);
+    cr_assert_not_null(fs, "%s", err.msg);
+    cr_expect_str_eq(pix_storage_of(fs)->default_root, "./out");
+    const pix_plugin *s3 = pix_registry_storage_for(reg, "s3", &err);
+    cr_assert_not_null(s3, "%s", err.msg);
+    cr_expect_null(pix_storage_of(s3)->default_root);
+    cr_expect_null(pix_registry_storage_for(reg, "ftp", &err));
+    cr_expect(strstr(err.msg, "no storage plugin serves 'ftp' objects") != NULL, "%s", err.msg);
+    pix_registry_free(reg);
+    free(bundled);
+}
+
+/* Services are fetched by name and version: a plugin asking for what this
+ * host lacks gets NULL, which it reports, and never a table it misreads. */
+Test(registry, host_services_by_name_and_version)
+{
+    const pix_aws *aws = pix_host_api.service(PIX_AWS_SERVICE, PIX_AWS_VERSION);
+    cr_assert_not_null(aws);
+    cr_expect_eq(aws->version, PIX_AWS_VERSION);
+    cr_expect_eq(aws->struct_size, sizeof(pix_aws));
+    cr_expect_not_null(aws->request);
+    cr_expect_null(pix_host_api.service(PIX_AWS_SERVICE, PIX_AWS_VERSION + 1));
+    cr_expect_null(pix_host_api.service("nosuch", 1));
+    cr_expect_null(pix_host_api.service(NULL, 1));
 }
 
 Test(registry, accepts_a_descriptor_that_ends_at_its_last_field)
@@ -133,47 +209,4 @@ Test(registry, refuses_duplicate_name_and_first_folder_wins)
     tu_rmrf(b);
     free(a);
     free(b);
-}
-
-/* PIXPIPE_PLUGIN_PATH adds folders in front of the bundled ones, and
- * `pixpipe plugins` shows refused plugins with their reason. */
-Test(registry, plugin_path_env_and_plugins_listing)
-{
-    char *out = NULL;
-    int rc = tu_runf(&out, NULL, "PIXPIPE_PLUGIN_PATH=%s/test-plugins %s plugins", tu_build(),
-                     tu_pixpipe());
-    cr_assert_eq(rc, 0);
-    cr_expect(strstr(out, "goodstage") != NULL, "%s", out);
-    cr_expect(strstr(out, "does nothing, correctly") != NULL, "%s", out);
-    cr_expect(strstr(out, "refused") != NULL && strstr(out, "abimajor.so") != NULL, "%s", out);
-    /* the bundled plugins are still there, behind the env folders */
-    cr_expect(strstr(out, "storage-fs") != NULL, "%s", out);
-    free(out);
-}
-
-Test(registry, plugins_name_documents_every_option)
-{
-    char *out = NULL;
-    int rc = tu_runf(&out, NULL, "%s plugins resize", tu_pixpipe());
-    cr_assert_eq(rc, 0);
-    const char *expect[] = { "width", "height", "fit", "inside|cover|contain|fill|outside",
-                             "enlarge", "default false" };
-    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++)
-        cr_expect(strstr(out, expect[i]) != NULL, "'%s' missing from:\n%s", expect[i], out);
-    free(out);
-    char *err = NULL;
-    rc = tu_runf(NULL, &err, "%s plugins nosuch", tu_pixpipe());
-    cr_expect_eq(rc, 2);
-    cr_expect(strstr(err, "unknown plugin 'nosuch'") != NULL, "%s", err);
-    free(err);
-}
-
-Test(registry, plugins_markdown_without_a_name_says_what_is_missing)
-{
-    char *out = NULL, *err = NULL;
-    int rc = tu_runf(&out, &err, "'%s' plugins --markdown", tu_pixpipe());
-    cr_expect_eq(rc, 2);
-    cr_expect(err && strstr(err, "plugins --markdown needs a plugin NAME"), "%s", err);
-    free(out);
-    free(err);
 }

@@ -3,19 +3,15 @@
  * The chroma of every pixel is scaled in CIE LCh, so lightness is kept
  * exactly as the eye sees it (a plain average of R, G and B would darken
  * reds and brighten greens).  An alpha band passes through unchanged.
+ *
+ * It holds no state: the amount is read from ctx->config, which the host
+ * filled from the option table, so there is no create() or destroy().
  */
-#include <pixpipe/pixpipe.h>
-#include <stdlib.h>
-#include <vips/vips.h>
+#include <pixpipe/stage.h>
 
 typedef struct gray_config {
     double amount;
 } gray_config;
-
-typedef struct gray_state {
-    const pix_host *host;
-    double amount;
-} gray_state;
 
 static const pix_option gray_options[] = {
     { .name = "amount", .type = PIX_OPT_NUMBER, .offset = offsetof(gray_config, amount),
@@ -24,31 +20,15 @@ static const pix_option gray_options[] = {
     { .name = NULL },
 };
 
-static int gray_create(const pix_host *host, pix_instance *self, const void *config,
-                       void **state)
+/* Replaces the job's working image (borrowed from the job) with its
+ * desaturated copy, which the job takes over. */
+static int gray_process(const pix_ctx *ctx, pix_job *job)
 {
-    gray_state *st = malloc(sizeof *st);
-    if (!st) {
-        host->error(self, "out of memory");
-        return -1;
-    }
-    st->host = host;
-    st->amount = ((const gray_config *)config)->amount;
-    *state = st;
-    return 0;
-}
-
-static void gray_destroy(void *state)
-{
-    free(state);
-}
-
-static int gray_process(void *state, pix_job *job)
-{
-    const gray_state *st = state;
-    VipsImage *in = st->host->job_image(job); /* borrowed */
+    const gray_config *cfg = ctx->config;
+    const pix_host *host = ctx->host;
+    VipsImage *in = host->job_image(job); /* borrowed */
     if (!in)
-        return -1;
+        return -1; /* the host has recorded why */
     VipsImage *lch = NULL, *pale = NULL, *rgb = NULL, *out = NULL;
     double a[16], b[16];
     int rc = -1;
@@ -58,20 +38,19 @@ static int gray_process(void *state, pix_job *job)
     /* LCh bands are L, C, h, then any alpha: scale C only. */
     int n = lch->Bands < 16 ? lch->Bands : 16;
     for (int i = 0; i < n; i++) {
-        a[i] = i == 1 ? 1.0 - st->amount : 1.0;
+        a[i] = i == 1 ? 1.0 - cfg->amount : 1.0;
         b[i] = 0.0;
     }
     if (vips_linear(lch, &pale, a, b, n, NULL) ||
         vips_colourspace(pale, &rgb, VIPS_INTERPRETATION_sRGB, NULL) ||
         vips_cast(rgb, &out, VIPS_FORMAT_UCHAR, NULL))
         goto out;
-    st->host->job_set_image(job, out); /* steals out */
+    host->job_set_image(job, out); /* steals out */
     out = NULL;
     rc = 0;
 out:
     if (rc != 0)
-        st->host->job_error(job, "cannot remove the colour: %s", vips_error_buffer());
-    vips_error_clear();
+        host->job_vips_error(job, "cannot remove the colour");
     if (lch)
         g_object_unref(lch);
     if (pale)
@@ -84,7 +63,5 @@ out:
 }
 
 PIX_STAGE_PLUGIN("grayscale", "1.0.0", "Removes the colour, keeping the lightness (CIE LCh)",
-                 .options = gray_options, .config_size = sizeof(gray_config),
-                 .create = gray_create, .destroy = gray_destroy,
-                 .flags = PIX_PLUGIN_SCALE_NEUTRAL,
-                 .ops.stage.process = gray_process);
+                 gray_process, .options = gray_options, .config_size = sizeof(gray_config),
+                 .flags = PIX_PLUGIN_SCALE_NEUTRAL);

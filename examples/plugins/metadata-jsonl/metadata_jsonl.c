@@ -21,12 +21,10 @@ typedef struct jsonl_config {
     bool fsync;
 } jsonl_config;
 
+/* What create() opens: the options stay in ctx->config. */
 typedef struct jsonl_state {
-    const pix_host *host;
-    const char *path; /* borrowed from the config, valid until destroy */
-    bool fsync;
     int fd;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* one line at a time on fd */
 } jsonl_state;
 
 static const pix_option jsonl_options[] = {
@@ -38,63 +36,57 @@ static const pix_option jsonl_options[] = {
     { .name = NULL },
 };
 
-static int jsonl_create(const pix_host *host, pix_instance *self, const void *config,
-                        void **state)
+/* Opens the file once for every job; *state owns the descriptor and the
+ * lock until destroy(). */
+static int jsonl_create(const pix_ctx *ctx, void **state)
 {
-    const jsonl_config *cfg = config;
-    jsonl_state *st = calloc(1, sizeof *st);
+    const jsonl_config *cfg = ctx->config;
+    int fd = open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ctx->host->error(ctx, "cannot open %s: %s", cfg->path, strerror(errno));
+    jsonl_state *st = malloc(sizeof *st);
     if (!st) {
-        host->error(self, "out of memory");
-        return -1;
+        close(fd);
+        return ctx->host->error(ctx, "out of memory");
     }
-    st->fd = open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (st->fd < 0) {
-        host->error(self, "cannot open %s: %s", cfg->path, strerror(errno));
-        free(st);
-        return -1;
-    }
-    st->host = host;
-    st->path = cfg->path;
-    st->fsync = cfg->fsync;
+    st->fd = fd;
     pthread_mutex_init(&st->lock, NULL);
     *state = st;
     return 0;
 }
 
-static void jsonl_destroy(void *state)
+static void jsonl_destroy(const pix_ctx *ctx)
 {
-    jsonl_state *st = state;
+    jsonl_state *st = ctx->state;
     close(st->fd);
     pthread_mutex_destroy(&st->lock);
     free(st);
 }
 
-static int jsonl_put(void *state, pix_job *job, const pix_record *record)
+/* Appends record (borrowed) as one line. */
+static int jsonl_put(const pix_ctx *ctx, pix_job *job, const pix_record *record)
 {
-    jsonl_state *st = state;
-    char *json = st->host->rec_to_json(record); /* ours to free */
-    if (!json) {
-        st->host->job_error(job, "cannot write the record to %s: out of memory", st->path);
-        return -1;
-    }
+    const jsonl_config *cfg = ctx->config;
+    jsonl_state *st = ctx->state;
+    char *json = ctx->host->rec_to_json(record); /* ours to free */
+    if (!json)
+        return ctx->host->job_error(job, "cannot write the record to %s: out of memory",
+                                    cfg->path);
     size_t len = strlen(json);
     json[len] = '\n'; /* replaces the NUL: the line goes out in one write */
     pthread_mutex_lock(&st->lock);
     ssize_t n = write(st->fd, json, len + 1);
     int err = n < 0 ? errno : 0;
-    if (n == (ssize_t)(len + 1) && st->fsync && fsync(st->fd) != 0)
+    if (n == (ssize_t)(len + 1) && cfg->fsync && fsync(st->fd) != 0)
         err = errno;
     pthread_mutex_unlock(&st->lock);
     free(json);
-    if (n != (ssize_t)(len + 1) || err) {
-        st->host->job_error(job, "cannot append to %s: %s", st->path,
-                            err ? strerror(err) : "short write");
-        return -1;
-    }
+    if (n != (ssize_t)(len + 1) || err)
+        return ctx->host->job_error(job, "cannot append to %s: %s", cfg->path,
+                                    err ? strerror(err) : "short write");
     return 0;
 }
 
 PIX_METADATA_PLUGIN("metadata-jsonl", "1.0.0", "Appends each record to a JSON Lines file",
-                    .options = jsonl_options, .config_size = sizeof(jsonl_config),
-                    .create = jsonl_create, .destroy = jsonl_destroy,
-                    .ops.metadata.put = jsonl_put);
+                    jsonl_put, .options = jsonl_options, .config_size = sizeof(jsonl_config),
+                    .create = jsonl_create, .destroy = jsonl_destroy);

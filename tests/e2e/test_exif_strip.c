@@ -645,26 +645,16 @@ Test(exif_strip, cmyk_colours_match_embedded_profile)
  * anticlockwise and tagged with EXIF orientation 6, as a custom stage might:
  * exif-strip must turn it back itself (the core's upright decode is past). */
 static const char exs_sideways_src[] =
-    "#include <vips/vips.h>\n"
-    "#include <pixpipe/pixpipe.h>\n"
-    "static int process(void *st, pix_job *job) {\n"
-    "  const pix_host *h = st; VipsImage *im = h->job_image_shared(job), *r, *c;\n"
-    "  int ph = vips_image_get_page_height(im), n = im->Ysize / ph;\n"
-    "  VipsImage **f = g_new0(VipsImage *, n);\n"
-    "  for (int i = 0; i < n; i++) { VipsImage *cr;\n"
-    "    vips_crop(im, &cr, 0, i * ph, im->Xsize, ph, NULL);\n"
-    "    vips_rot(cr, &f[i], VIPS_ANGLE_D270, NULL); g_object_unref(cr); }\n"
-    "  vips_arrayjoin(f, &r, n, \"across\", 1, NULL); vips_copy(r, &c, NULL);\n"
-    "  if (n > 1) vips_image_set_int(c, \"page-height\", f[0]->Ysize);\n"
-    "  vips_image_set_int(c, \"orientation\", 6); h->job_set_image(job, c);\n"
-    "  g_object_unref(r); for (int i = 0; i < n; i++) g_object_unref(f[i]);\n"
-    "  g_free(f); return 0; }\n"
-    "static int create(const pix_host *h, pix_instance *s, const void *c, void **st)\n"
-    "{ (void)s; (void)c; *st = (void *)h; return 0; }\n"
-    "static const pix_plugin pl = { PIX_PLUGIN_HEADER, .kind = PIX_KIND_STAGE,\n"
-    "  .name = \"sideways\", .version = \"1\", .summary = \"test\", .create = create,\n"
-    "  .ops.stage = { .process = process } };\n"
-    "PIX_PLUGIN_EXPORT(pl)\n";
+    "#include <pixpipe/stage.h>\n"
+    "static int turn(VipsImage *frame, int i, VipsImage **out, void *user) {\n"
+    "  (void)i; (void)user; return vips_rot(frame, out, VIPS_ANGLE_D270, NULL); }\n"
+    "static int process(const pix_ctx *ctx, pix_job *job) {\n"
+    "  VipsImage *im = ctx->host->job_image_shared(job), *c;\n"
+    "  if (!im) return -1;\n"
+    "  if (pix_map_frames(im, 0, turn, NULL, &c)) return ctx->host->job_vips_error(job, \"turn\");\n"
+    "  vips_image_set_int(c, \"orientation\", 6); ctx->host->job_set_image(job, c);\n"
+    "  return 0; }\n"
+    "PIX_STAGE_PLUGIN(\"sideways\", \"1\", \"test\", process);\n";
 
 Test(exif_strip, stage_turns_a_tagged_working_image_upright)
 {

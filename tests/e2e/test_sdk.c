@@ -189,7 +189,7 @@ Test(sdk, a_plugin_built_for_a_newer_minor_abi_is_refused, .timeout = 120)
     rc = tu_runf(&out, &err, "%s PIXPIPE_PLUGIN_PATH=grayscale pixpipe plugins grayscale", s.env);
     cr_expect_neq(rc, 0, "a newer-minor plugin was accepted:\n%s", out);
     cr_expect(err && strstr(err, "grayscale.so") &&
-                  strstr(err, "built for plugin ABI 1.1, newer than this pixpipe's 1.0") &&
+                  strstr(err, "built for plugin ABI 2.1, newer than this pixpipe's 2.0") &&
                   strstr(err, "upgrade pixpipe or rebuild the plugin"),
               "unclear refusal: %s", err);
     free(out);
@@ -200,7 +200,7 @@ Test(sdk, a_plugin_built_for_a_newer_minor_abi_is_refused, .timeout = 120)
     cr_assert_eq(tu_write_file(yaml, text, strlen(text)), 0);
     rc = tu_runf(&out, &err, "%s PIXPIPE_PLUGIN_PATH=grayscale pixpipe validate p.yaml", s.env);
     cr_expect_eq(rc, 2, "validate: %s", err);
-    cr_expect(err && strstr(err, "newer than this pixpipe's 1.0"), "validate said: %s", err);
+    cr_expect(err && strstr(err, "newer than this pixpipe's 2.0"), "validate said: %s", err);
     free(out);
     free(err);
     free(yaml);
@@ -228,7 +228,7 @@ static void build_doc_block(const sdk *s, const char *name, const char *file)
     cr_assert_eq(tu_write_file(path, start, (size_t)(end - start)), 0);
     char *out = NULL, *err = NULL;
     /* pkg-config runs inside the SDK's environment, hence sh -c. */
-    int rc = tu_runf(&out, &err, "%s sh -c 'cc -shared -fPIC -std=c11 -Wall -Wextra -Werror "
+    int rc = tu_runf(&out, &err, "%s sh -c 'cc -shared -fPIC -std=c11 -Wall -Wextra -Wpedantic -Werror "
                                  "$(pkg-config --cflags pixpipe) %s/%s -o %s/%s.so "
                                  "$(pkg-config --libs pixpipe)'",
                      s->env, name, file, name, name);

@@ -1111,6 +1111,45 @@ Test(lambda, deadline_reached_part_way_in_sqs_batch)
     free(out), free(keys), free(want_keys), free(id), free(match);
 }
 
+/* A job still in its stages half a margin before the deadline fails
+ * between two stages, with the stage it did not start named, rather than
+ * run on until the runtime is killed: its record is written, nothing is
+ * stored, and the process answers and goes on. */
+Test(lambda, deadline_reached_between_stages)
+{
+    lt_need_servers();
+    lt_upload((const char *const[]){ "s/slow.jpg", NULL });
+    char *yaml = tu_strf(
+        "name: lt\n"
+        "source:      { storage: s3, endpoint: \"%s\", path_style: true }\n"
+        "destination: { storage: s3, bucket: " LT_DST ", endpoint: \"%s\", path_style: true,\n"
+        "               key: \"out/{dir}/{name}-{rendition}.{ext}\" }\n"
+        "metadata:    { backend: sqlite, path: ./md.db }\n"
+        "stages:\n"
+        "  - sleepy:    { ms: 3200 }\n"
+        "  - resize:    { width: 40 }\n"
+        "  - metadata-sink: {}\n",
+        lt_s3(), lt_s3());
+    lt_write("pipe.yaml", yaml);
+    char *plugins = tu_strf("PIXPIPE_PLUGIN_PATH=%s/test-plugins", tu_build());
+    lt_start(1, 0, (const char *const[]){ plugins, "PIXPIPE_LAMBDA_MARGIN_MS=2000", NULL });
+    /* starts at once (before 4000 - 2000 ms), sleeps past 4000 - 1000 */
+    char *id = lt_invoke(lt_s3_event("s/slow.jpg", NULL), 4000);
+    char *failed = tu_strf("{\"bucket\":\"" LT_SRC "\",\"key\":\"%s/s/slow.jpg\",\"reason\":"
+                           "\"deadline reached before resize (stage 2 of 3)\"}", lt_tag);
+    char *want = lt_summary("s3", 0, 0, 0, failed, NULL);
+    lt_expect_response(id, want);
+    lt_expect_clean_exit();
+    char *keys = lt_list_out();
+    cr_expect_str_eq(keys, "", "nothing is stored: %s", keys);
+    char *rec = NULL;
+    int rc = tu_runf(&rec, NULL, "/usr/bin/sqlite3 %s/md.db \"select status from images\"",
+                     lt_dir);
+    cr_expect(rc == 0 && rec && strcmp(rec, "failed\n") == 0, "the record says failed: %s",
+              rec ? rec : "");
+    free(rec), free(keys), free(want), free(failed), free(id), free(plugins), free(yaml);
+}
+
 /* A records-at-once setting out of range is refused before anything starts. */
 Test(lambda, concurrency_out_of_range_refused)
 {

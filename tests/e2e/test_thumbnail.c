@@ -516,7 +516,7 @@ static void th_refused(const char *stage, const char *want)
 Test(thumbnail, options_checked)
 {
     th_refused("{ crop: centre }", "give width, height or both");
-    th_refused("{ width: 10, format: webp, effort: 7 }", "webp takes 0..6");
+    th_refused("{ width: 10, format: webp, effort: 7 }", "effort: 7 is out of range for webp; expected 0..6");
     th_refused("{ width: 10, effort: 3 }", "jpeg takes no effort");
     th_refused("{ width: 10, name: a/b }", "'/'");
     th_refused("{ width: 10, crop: middle }", "centre");

@@ -1,0 +1,140 @@
+/* Reporting finished jobs for `pixpipe run` and `pixpipe lambda`. */
+#include "cmd_report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "encode.h"
+#include "keys.h"
+#include "log.h"
+
+static void human_size(uint64_t n, char *buf, size_t size)
+{
+    if (n >= 10u * 1024 * 1024)
+        snprintf(buf, size, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+    else if (n >= 1024)
+        snprintf(buf, size, "%.0f KiB", (double)n / 1024.0);
+    else
+        snprintf(buf, size, "%u B", (unsigned)n);
+}
+
+static void print_ok(const pix_job_done *d)
+{
+    const pix_job *job = d->job;
+    printf("ok       %s (%s %dx%d, %.0f ms)\n", d->input->display, job->format, job->src.width,
+           job->src.height, d->ms);
+    for (size_t i = 0; i < job->n_rend; i++) {
+        const pix_rendition *r = &job->rend[i]->pub;
+        char size[32];
+        human_size(r->bytes, size, sizeof size);
+        printf("         %s: %s/%s %dx%d %s\n", r->name, d->pipeline->dest_bucket, r->key,
+               r->width, r->height, size);
+    }
+}
+
+static void print_plan(const pix_job_done *d)
+{
+    const pix_pipeline *p = d->pipeline;
+    const pix_job *job = d->job;
+    pix_err err;
+    bool alpha = job->header && vips_image_hasalpha(job->header);
+    const char *fmt = pix_format_resolve(p->output.format, job->format, alpha);
+    char *key = pix_template_expand(p->key_template, job->key, p->output_rendition,
+                                    pix_format_ext(fmt), &err);
+    if (job->header)
+        printf("plan     %s (%s %dx%d) -> %s/%s\n", d->input->display, job->format,
+               job->src.width, job->src.height, p->dest_bucket, key ? key : err.msg);
+    else /* planned from the storage's head: nothing was downloaded */
+        printf("plan     %s (%s, %llu bytes) -> %s/%s\n", d->input->display,
+               job->format[0] ? job->format : job->content_type,
+               (unsigned long long)job->src.size, p->dest_bucket, key ? key : err.msg);
+    free(key);
+}
+
+/* One JSON line per job, for CloudWatch Logs and log pipelines. */
+static void print_json(const pix_job_done *d, const pix_reporter *r)
+{
+    static const char *const names[] = { "ok", "skipped", "failed" };
+    const pix_job *job = d->job;
+    json_t *line = json_object(), *steps = json_object();
+    for (size_t i = 0; i < job->n_timings; i++)
+        json_object_set_new(steps, job->timings[i].step,
+                            json_real(round(job->timings[i].ms * 1000.0) / 1000.0));
+    json_object_set_new(line, "level", json_string(job->status == PIX_JOB_FAILED ? "error"
+                                                                               : "info"));
+    if (r->request_id)
+        json_object_set_new(line, "requestId", json_string(r->request_id));
+    json_object_set_new(line, "pipeline", json_string(d->pipeline->name));
+    json_object_set_new(line, "bucket", json_string(d->input->bucket));
+    json_object_set_new(line, "key", json_string(d->input->key));
+    json_object_set_new(line, "status", json_string(names[job->status]));
+    if (job->reason)
+        json_object_set_new(line, "reason", json_string(job->reason));
+    json_object_set_new(line, "bytes_in", json_integer((json_int_t)job->src.size));
+    json_object_set_new(line, "bytes_out", json_integer((json_int_t)pix_job_bytes_out(job)));
+    json_object_set_new(line, "duration_ms", json_real(round(d->ms * 1000.0) / 1000.0));
+    json_object_set_new(line, "steps_ms", steps);
+    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(line);
+}
+
+static void print_text(const pix_job_done *d, const pix_reporter *r)
+{
+    const pix_job *job = d->job;
+    switch (job->status) {
+    case PIX_JOB_OK:
+        if (r->quiet)
+            break;
+        if (d->dry_run)
+            print_plan(d);
+        else
+            print_ok(d);
+        break;
+    case PIX_JOB_SKIPPED:
+        if (!r->quiet)
+            printf("skipped  %s: %s\n", d->input->display, job->reason ? job->reason : "");
+        break;
+    case PIX_JOB_FAILED:
+        fflush(stdout);
+        fprintf(stderr, "pixpipe: failed: %s: %s\n", d->input->display,
+                job->reason ? job->reason : "unknown error");
+        break;
+    }
+    fflush(stdout);
+    if (r->progress) {
+        double secs = (pix_now_ms() - r->t0) / 1000.0;
+        double rate = secs > 0 ? (double)d->done / secs : 0;
+        size_t left = d->total - d->done;
+        fprintf(stderr, "\r\033[K%zu/%zu  %.1f img/s  %.0f s left", d->done, d->total, rate,
+                rate > 0 ? (double)left / rate : 0.0);
+        fflush(stderr);
+        pix_progress_set_showing(1);
+    }
+}
+
+void pix_report_job(const pix_job_done *d, void *user)
+{
+    const pix_reporter *r = user;
+    pix_term_lock();
+    pix_progress_clear_locked();
+    if (r->json) {
+        print_json(d, r);
+        fflush(stdout);
+    } else {
+        print_text(d, r);
+    }
+    pix_term_unlock();
+}
+
+void pix_report_end(const pix_reporter *r)
+{
+    (void)r;
+    pix_term_lock();
+    pix_progress_clear_locked();
+    pix_term_unlock();
+}
