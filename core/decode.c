@@ -154,17 +154,21 @@ int pix_job_decode(pix_job *job)
 
     snprintf(opts, sizeof opts, "fail_on=%s%s", fail_on[p->fail_on <= 3 ? p->fail_on : 2],
              animate ? ",n=-1" : "");
+    /* The decode opens the source again: one job at a time (err.h). */
+    bool held = pix_vips_open_begin();
     int failed = cmyk ? decode_cmyk(job, tw < 1 ? 1 : tw, th < 1 ? 1 : th, opts, &im)
                       : vips_thumbnail_buffer(job->bytes, job->len, &im, tw < 1 ? 1 : tw,
                                               "height", th < 1 ? 1 : th, "size", VIPS_SIZE_DOWN,
                                               "option_string", opts, NULL);
     /* The pixels are upright now: the tag must say so, or a viewer would
      * turn them a second time. */
-    if (failed || vips_copy(im, &out, NULL)) {
+    failed = failed || vips_copy(im, &out, NULL);
+    if (failed)
         pix_job_fail(job, NULL, "cannot decode the %s: %s", job->format,
                      pix_vips_error(why, sizeof why));
+    pix_vips_open_end(held);
+    if (failed)
         goto out;
-    }
     vips_autorot_remove_angle(out);
     own_blobs(out);
     icc_space(out, space);

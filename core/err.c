@@ -41,6 +41,8 @@ int pix_err_prefix(pix_err *err, const char *fmt, ...)
     return -1;
 }
 
+#include <pthread.h>
+#include <time.h>
 #include <vips/vips.h>
 
 char *pix_one_line(const char *src, char *buf, size_t size)
@@ -59,6 +61,27 @@ char *pix_one_line(const char *src, char *buf, size_t size)
         n--;
     buf[n] = '\0';
     return buf;
+}
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool pix_vips_open_begin(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += PIX_VIPS_OPEN_WAIT_MS / 1000;
+    until.tv_nsec += (long)(PIX_VIPS_OPEN_WAIT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return pthread_mutex_timedlock(&open_lock, &until) == 0;
+}
+
+void pix_vips_open_end(bool held)
+{
+    if (held)
+        pthread_mutex_unlock(&open_lock);
 }
 
 char *pix_vips_error(char *buf, size_t size)

@@ -3,6 +3,7 @@
 #define PIX_CORE_ERR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <pixpipe/pixpipe.h>
 
 typedef struct pix_err {
@@ -31,6 +32,18 @@ int pix_err_prefix(pix_err *err, const char *fmt, ...) PIX_PRINTF(2, 3);
  * messages go through it, so a libvips error buffer passed with "%s" (which
  * ends with a newline) does not break the log line.  Returns buf. */
 char *pix_one_line(const char *src, char *buf, size_t size);
+
+/* Opening a source with libvips (sniff, header, the decode's own open):
+ * where jobs started together fail together, and libvips keeps one error
+ * buffer for the process.  Opens run one at a time, each job taking its
+ * message before the next opens, so each reports its own file's reason.
+ * The wait is bounded: an open that hangs (a hostile file) holds the
+ * others back for at most PIX_VIPS_OPEN_WAIT_MS, after which they open
+ * anyway and only the attribution is best effort.  Returns whether the
+ * turn was taken; hand that to pix_vips_open_end(). */
+#define PIX_VIPS_OPEN_WAIT_MS 2000
+bool pix_vips_open_begin(void);
+void pix_vips_open_end(bool held);
 
 /* libvips' error buffer as one line (newlines become "; ", the trailing one
  * dropped), copied into buf and cleared in one step; "unknown libvips

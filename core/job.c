@@ -14,7 +14,6 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,20 +327,13 @@ static void fetch(pix_job *job)
         pix_job_skip(job, "written by pixpipe itself (an output, not an original)");
 }
 
-/* libvips keeps one error buffer for the process.  Opening a source (the
- * sniff and the header read) is where jobs started together fail together,
- * so it is done one job at a time, its message taken before the next job
- * opens: each job reports its own file's reason.  It costs little, since
- * opening reads only the header. */
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-
 /* The format, from the bytes: a file no loader knows fails (or, found in
  * a folder walk, is skipped as not an image). */
 static void detect(pix_job *job)
 {
-    pthread_mutex_lock(&open_lock);
+    bool held = pix_vips_open_begin();
     const char *family = pix_format_detect(job->bytes, job->len);
-    pthread_mutex_unlock(&open_lock);
+    pix_vips_open_end(held);
     if (family)
         snprintf(job->format, sizeof job->format, "%s", family);
     else if (job->skip_unknown)
@@ -354,13 +346,13 @@ static void detect(pix_job *job)
 static void read_header(pix_job *job)
 {
     double t0 = pix_now_ms();
-    pthread_mutex_lock(&open_lock);
+    bool held = pix_vips_open_begin(); /* see err.h */
     VipsImage *im = vips_image_new_from_buffer(job->bytes, job->len, "", "access",
                                                VIPS_ACCESS_SEQUENTIAL, "fail_on",
                                                (VipsFailOn)job->pipeline->fail_on, NULL);
     if (!im)
         pix_job_fail_vips(job, NULL, "cannot read the %s header", job->format);
-    pthread_mutex_unlock(&open_lock);
+    pix_vips_open_end(held);
     if (!im)
         return;
     int pages = vips_image_get_n_pages(im);
