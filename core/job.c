@@ -24,7 +24,6 @@
 #include "decode.h"
 #include "encode.h"
 #include "keys.h"
-#include "keyset.h"
 #include "record.h"
 
 double pix_now_ms(void)
@@ -449,8 +448,14 @@ static void store_all(pix_job *job)
         r->pub.key = r->key;
         char owner[4096];
         snprintf(owner, sizeof owner, "%s/%s", job->bucket, job->key);
-        const char *prev = job->claimed ? pix_keyset_claim(job->claimed, r->key, owner) : NULL;
-        if (prev) {
+        char prev[4096];
+        int taken = job->claim ? job->claim(job->claim_ctx, r->key, owner, prev, sizeof prev) : 0;
+        if (taken < 0) {
+            pix_job_fail(job, NULL, "rendition '%s': cannot check that no other source of this "
+                         "run wrote %s/%s", r->name, p->dest_bucket, r->key);
+            break;
+        }
+        if (taken) {
             pix_job_fail(job, NULL, "rendition '%s' would overwrite %s/%s, written in this run "
                          "from %s; make the destination key template tell them apart (e.g. "
                          "with {key})", r->name, p->dest_bucket, r->key, prev);

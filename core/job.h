@@ -21,6 +21,13 @@ typedef struct pix_job_rendition {
     size_t len;
 } pix_job_rendition;
 
+/* Claims a destination key for the job's source (owner, "bucket/key"),
+ * both borrowed: returns 0 when the key was free or already the owner's,
+ * 1 with the earlier owner copied into prev, -1 when it cannot tell.  The
+ * run's claims are shared by all its jobs, whichever process runs them. */
+typedef int (*pix_claim_fn)(void *ctx, const char *key, const char *owner, char *prev,
+                            size_t prev_size);
+
 struct pix_job {
     const pix_pipeline *pipeline;  /* borrowed                            */
     const pix_instance *actor;     /* plugin whose callback runs now      */
@@ -32,7 +39,8 @@ struct pix_job {
     unsigned char *bytes;          /* source bytes (free)                 */
     size_t len;
     bool skip_unknown;             /* not an image: skip instead of fail  */
-    struct pix_keyset *claimed;    /* keys written in this run, or NULL   */
+    pix_claim_fn claim;            /* keys written in this run, or NULL   */
+    void *claim_ctx;               /* handed to claim                     */
     int64_t deadline_ms;
 
     VipsImage *header;             /* the source, header read only        */

@@ -37,6 +37,14 @@ uint64_t pix_job_bytes_out(const pix_job *job)
     return n;
 }
 
+static int claim_key(void *ks, const char *key, const char *owner, char *prev, size_t size)
+{
+    const char *earlier = pix_keyset_claim(ks, key, owner);
+    if (earlier)
+        snprintf(prev, size, "%s", earlier);
+    return earlier != NULL;
+}
+
 static void report(run_ctx *c, const pix_input *it, const pix_job *job, double ms)
 {
     pthread_mutex_lock(&c->lock);
@@ -93,7 +101,8 @@ static void run_one(run_ctx *c, const pix_input *it, size_t index)
             job->src.sequencer = seq;
         }
     }
-    job->claimed = c->claimed;
+    job->claim = claim_key;
+    job->claim_ctx = c->claimed;
     pix_job_run(job, c->opts->dry_run);
     report(c, it, job, pix_now_ms() - t0);
     if (res) {
