@@ -25,6 +25,7 @@
 #include "host.h"
 #include "job.h"
 #include "log.h"
+#include "pool.h"
 #include "runner.h"
 #include "setup.h"
 
@@ -164,7 +165,8 @@ static int check_source(const pix_pipeline *p, const pix_inputs *in, pix_err *er
     return 0;
 }
 
-static void invocation(const runtime *rt, const pix_pipeline *p, int jobs, long margin_ms,
+static void invocation(const runtime *rt, const pix_pipeline *p, pix_pool *pool, int jobs,
+                       long margin_ms,
                        const char *id, int64_t deadline, const char *body, size_t len)
 {
     pix_inputs in = { 0 };
@@ -191,7 +193,7 @@ static void invocation(const runtime *rt, const pix_pipeline *p, int jobs, long 
         goto out;
     }
     pix_reporter report = { .json = true, .request_id = id, .t0 = t0 };
-    pix_run_opts opts = { .jobs = jobs, .on_done = pix_report_job, .user = &report,
+    pix_run_opts opts = { .jobs = jobs, .pool = pool, .on_done = pix_report_job, .user = &report,
                           .deadline_ms = deadline, .margin_ms = margin_ms, .results = res };
     pix_run_summary sum = { 0 };
     if (in.n)
@@ -223,10 +225,21 @@ out:
     pix_inputs_free(&in);
 }
 
+/* Starts the pipeline: in `jobs` worker processes that live as long as the
+ * runtime (warm between invocations), or in this process without
+ * isolation.  Returns 0, or -1 with err. */
+static int start(pix_pipeline *p, int jobs, pix_pool **pool, pix_err *err)
+{
+    if (!pix_isolation_wanted())
+        return pix_pipeline_start(p, &pix_host_api, err);
+    *pool = pix_pool_new(p, jobs, false, err);
+    return *pool ? 0 : -1;
+}
+
 /* Serves invocations until the runtime API goes away (or, for tests and
  * benchmarks, PIXPIPE_LAMBDA_MAX_INVOCATIONS of them: 0 stops right when
  * the first would be asked for). */
-static int serve(const runtime *rt, const pix_pipeline *p, int jobs)
+static int serve(const runtime *rt, const pix_pipeline *p, pix_pool *pool, int jobs)
 {
     long max = env_long("PIXPIPE_LAMBDA_MAX_INVOCATIONS", -1);
     long margin = env_long("PIXPIPE_LAMBDA_MARGIN_MS", 3000);
@@ -254,7 +267,7 @@ static int serve(const runtime *rt, const pix_pipeline *p, int jobs)
             setenv("_X_AMZN_TRACE_ID", trace, 1);
         else
             unsetenv("_X_AMZN_TRACE_ID");
-        invocation(rt, p, jobs, margin, id, dl, (const char *)res.body, res.body_len);
+        invocation(rt, p, pool, jobs, margin, id, dl, (const char *)res.body, res.body_len);
         pix_http_result_free(&res);
     }
     return 0;
@@ -273,6 +286,7 @@ int pix_cmd_lambda(int argc, char **argv)
     long jobs = env_long("PIXPIPE_LAMBDA_CONCURRENCY", 2);
     pix_registry *reg = NULL;
     pix_pipeline *p = NULL;
+    pix_pool *pool = NULL;
     runtime rt;
     pix_err err = { { 0 } };
     int status = 1, c;
@@ -304,7 +318,7 @@ int pix_cmd_lambda(int argc, char **argv)
     double t0 = pix_now_ms(), t_vips = 0, t_pipe = 0;
     if (pix_vips_start(argv[0], &err) < 0 || ((t_vips = pix_now_ms()), 0) ||
         !(reg = pix_registry_new()) || !(p = pix_open_pipeline(pipeline_path, reg, &err)) ||
-        ((t_pipe = pix_now_ms()), 0) || pix_pipeline_start(p, &pix_host_api, &err) < 0) {
+        ((t_pipe = pix_now_ms()), 0) || start(p, (int)jobs, &pool, &err) < 0) {
         if (!err.msg[0])
             pix_err_set(&err, "out of memory");
         pix_log(PIX_LOG_ERROR, "lambda", "init failed: %s", err.msg);
@@ -318,8 +332,9 @@ int pix_cmd_lambda(int argc, char **argv)
         pix_log(PIX_LOG_WARN, "lambda", "%s declares no trigger: section, so pixpipe cannot "
                 "check that its outputs do not trigger it again; they carry pixpipe's marker "
                 "and are skipped, at the cost of an invocation each", p->path);
-    status = serve(&rt, p, (int)jobs);
+    status = serve(&rt, p, pool, (int)jobs);
 out:
+    pix_pool_free(pool);
     pix_pipeline_free(p);
     pix_registry_free(reg);
     pix_vips_stop();

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "encode.h"
-#include "keys.h"
 #include "log.h"
 
 static void human_size(uint64_t n, char *buf, size_t size)
@@ -22,11 +20,11 @@ static void human_size(uint64_t n, char *buf, size_t size)
 
 static void print_ok(const pix_job_done *d)
 {
-    const pix_job *job = d->job;
-    printf("ok       %s (%s %dx%d, %.0f ms)\n", d->input->display, job->format, job->src.width,
-           job->src.height, d->ms);
-    for (size_t i = 0; i < job->n_rend; i++) {
-        const pix_rendition *r = &job->rend[i]->pub;
+    const pix_outcome *o = d->out;
+    printf("ok       %s (%s %dx%d, %.0f ms)\n", d->input->display, o->format, o->width,
+           o->height, d->ms);
+    for (size_t i = 0; i < o->n_rend; i++) {
+        const pix_outcome_rendition *r = &o->rend[i];
         char size[32];
         human_size(r->bytes, size, sizeof size);
         printf("         %s: %s/%s %dx%d %s\n", r->name, d->pipeline->dest_bucket, r->key,
@@ -37,43 +35,38 @@ static void print_ok(const pix_job_done *d)
 static void print_plan(const pix_job_done *d)
 {
     const pix_pipeline *p = d->pipeline;
-    const pix_job *job = d->job;
-    pix_err err;
-    bool alpha = job->header && vips_image_hasalpha(job->header);
-    const char *fmt = pix_format_resolve(p->output.format, job->format, alpha);
-    char *key = pix_template_expand(p->key_template, job->key, p->output_rendition,
-                                    pix_format_ext(fmt), &err);
-    if (job->header)
-        printf("plan     %s (%s %dx%d) -> %s/%s\n", d->input->display, job->format,
-               job->src.width, job->src.height, p->dest_bucket, key ? key : err.msg);
+    const pix_outcome *o = d->out;
+    const char *key = o->plan_key ? o->plan_key : "";
+    if (o->header_read)
+        printf("plan     %s (%s %dx%d) -> %s/%s\n", d->input->display, o->format, o->width,
+               o->height, p->dest_bucket, key);
     else /* planned from the storage's head: nothing was downloaded */
         printf("plan     %s (%s, %llu bytes) -> %s/%s\n", d->input->display,
-               job->format[0] ? job->format : job->content_type,
-               (unsigned long long)job->src.size, p->dest_bucket, key ? key : err.msg);
-    free(key);
+               o->format[0] ? o->format : o->content_type, (unsigned long long)o->bytes_in,
+               p->dest_bucket, key);
 }
 
 /* One JSON line per job, for CloudWatch Logs and log pipelines. */
 static void print_json(const pix_job_done *d, const pix_reporter *r)
 {
     static const char *const names[] = { "ok", "skipped", "failed" };
-    const pix_job *job = d->job;
+    const pix_outcome *o = d->out;
     json_t *line = json_object(), *steps = json_object();
-    for (size_t i = 0; i < job->n_timings; i++)
-        json_object_set_new(steps, job->timings[i].step,
-                            json_real(round(job->timings[i].ms * 1000.0) / 1000.0));
-    json_object_set_new(line, "level", json_string(job->status == PIX_JOB_FAILED ? "error"
-                                                                               : "info"));
+    for (size_t i = 0; i < o->n_steps; i++)
+        json_object_set_new(steps, o->steps[i].name,
+                            json_real(round(o->steps[i].ms * 1000.0) / 1000.0));
+    json_object_set_new(line, "level", json_string(o->status == PIX_JOB_FAILED ? "error"
+                                                                             : "info"));
     if (r->request_id)
         json_object_set_new(line, "requestId", json_string(r->request_id));
     json_object_set_new(line, "pipeline", json_string(d->pipeline->name));
     json_object_set_new(line, "bucket", json_string(d->input->bucket));
     json_object_set_new(line, "key", json_string(d->input->key));
-    json_object_set_new(line, "status", json_string(names[job->status]));
-    if (job->reason)
-        json_object_set_new(line, "reason", json_string(job->reason));
-    json_object_set_new(line, "bytes_in", json_integer((json_int_t)job->src.size));
-    json_object_set_new(line, "bytes_out", json_integer((json_int_t)pix_job_bytes_out(job)));
+    json_object_set_new(line, "status", json_string(names[o->status]));
+    if (o->reason)
+        json_object_set_new(line, "reason", json_string(o->reason));
+    json_object_set_new(line, "bytes_in", json_integer((json_int_t)o->bytes_in));
+    json_object_set_new(line, "bytes_out", json_integer((json_int_t)o->bytes_out));
     json_object_set_new(line, "duration_ms", json_real(round(d->ms * 1000.0) / 1000.0));
     json_object_set_new(line, "steps_ms", steps);
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
@@ -85,8 +78,8 @@ static void print_json(const pix_job_done *d, const pix_reporter *r)
 
 static void print_text(const pix_job_done *d, const pix_reporter *r)
 {
-    const pix_job *job = d->job;
-    switch (job->status) {
+    const pix_outcome *o = d->out;
+    switch (o->status) {
     case PIX_JOB_OK:
         if (r->quiet)
             break;
@@ -97,12 +90,12 @@ static void print_text(const pix_job_done *d, const pix_reporter *r)
         break;
     case PIX_JOB_SKIPPED:
         if (!r->quiet)
-            printf("skipped  %s: %s\n", d->input->display, job->reason ? job->reason : "");
+            printf("skipped  %s: %s\n", d->input->display, o->reason ? o->reason : "");
         break;
     case PIX_JOB_FAILED:
         fflush(stdout);
         fprintf(stderr, "pixpipe: failed: %s: %s\n", d->input->display,
-                job->reason ? job->reason : "unknown error");
+                o->reason ? o->reason : "failed without giving a reason");
         break;
     }
     fflush(stdout);

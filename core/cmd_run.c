@@ -15,6 +15,7 @@
 #include "job.h"
 #include "log.h"
 #include "pipeline_check.h"
+#include "pool.h"
 #include "runner.h"
 #include "setup.h"
 
@@ -174,9 +175,15 @@ int pix_cmd_run(int argc, char **argv)
         goto fail;
     /* started only once the inputs are known good: a mistake on the command
      * line creates no folder, database or connection */
-    if ((opts.dry_run ? pix_pipeline_start_source(p, &pix_host_api, &err)
-                      : pix_pipeline_start(p, &pix_host_api, &err)) < 0)
+    if (pix_isolation_wanted()) {
+        /* each worker process starts its own copy of the pipeline */
+        int workers = (size_t)opts.jobs < in.n ? opts.jobs : in.n ? (int)in.n : 1;
+        if (!(opts.pool = pix_pool_new(p, workers, opts.dry_run, &err)))
+            goto fail;
+    } else if ((opts.dry_run ? pix_pipeline_start_source(p, &pix_host_api, &err)
+                             : pix_pipeline_start(p, &pix_host_api, &err)) < 0) {
         goto fail;
+    }
 
     pix_run_summary sum;
     report.t0 = pix_now_ms();
@@ -188,6 +195,7 @@ int pix_cmd_run(int argc, char **argv)
 fail:
     fprintf(stderr, "pixpipe: %s\n", err.msg);
 out:
+    pix_pool_free(opts.pool);
     pix_inputs_free(&in);
     pix_pipeline_free(p);
     pix_registry_free(reg);

@@ -46,20 +46,26 @@ static void handle_key_init(void)
     pthread_key_create(&handle_key, handle_free);
 }
 
+static CURLSH *new_share(void)
+{
+    CURLSH *sh = curl_share_init();
+    if (sh) {
+        curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    }
+    return sh;
+}
+
 int pix_http_global_init(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return -1;
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&share_locks[i], NULL);
-    share = curl_share_init();
-    if (share) {
-        curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
-        curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    }
+    share = new_share();
     return 0;
 }
 
@@ -77,6 +83,21 @@ void pix_http_global_cleanup(void)
         share = NULL;
     }
     curl_global_cleanup();
+}
+
+/* What a forked worker inherits of the supervisor's transport is left
+ * alone, not cleaned up: cleaning would close (and for TLS, shut down) the
+ * supervisor's own connections.  Kept here so that it is not a leak. */
+static CURLSH *inherited_share;
+static CURL *inherited_handle;
+
+void pix_http_after_fork(void)
+{
+    pthread_once(&handle_once, handle_key_init);
+    inherited_handle = pthread_getspecific(handle_key);
+    pthread_setspecific(handle_key, NULL);
+    inherited_share = share;
+    share = new_share();
 }
 
 static CURL *thread_handle(void)

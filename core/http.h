@@ -43,5 +43,8 @@ const char *pix_http_header_get(const char *raw, const char *name, char *buf, si
 /* Process-wide libcurl set-up; call once from main before any thread. */
 int pix_http_global_init(void);
 void pix_http_global_cleanup(void);
+/* In a forked child: leaves the parent's connections to the parent and
+ * starts a connection cache of its own. */
+void pix_http_after_fork(void);
 
 #endif

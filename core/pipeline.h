@@ -61,6 +61,8 @@ typedef struct pix_pipeline {
     uint64_t max_input_bytes;  /* limits.max_input_bytes, default 50MB; 0 = none */
     uint64_t max_pixels;       /* limits.max_pixels, default 100M; 0 = none */
     pix_fail_on fail_on;       /* limits.fail_on, default error              */
+    int64_t job_timeout_ms;    /* limits.job_timeout, default 30 s: a job's
+                                  worker is killed past it (core/pool.c)     */
 
     char *output_rendition;    /* output.rendition, default "main"           */
     pix_encode output;         /* output.*; output.format is static           */

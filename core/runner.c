@@ -1,21 +1,20 @@
 /*
- * Worker threads take the next input by index: at most `jobs` images are in
- * memory at once, which is the bounded queue, and one failed job never stops
- * the others.  How a finished job is reported is the command's business
- * (opts->on_done; cmd_report.c).
+ * The in-process runner: worker threads take the next input by index, so
+ * at most `jobs` images are in memory at once, and one failed job never
+ * stops the others.  It runs when there is no pool of worker processes
+ * (PIXPIPE_ISOLATION=off: a debugger, or the side-by-side bench); the
+ * pool's runner is core/pool.c.  How a finished job is reported is the
+ * command's business (opts->on_done; cmd_report.c).
  */
 #include "runner.h"
 
 #include <malloc.h>
 #include <pthread.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "encode.h"
 #include "job.h"
-#include "keys.h"
 #include "keyset.h"
 #include "log.h"
 
@@ -37,6 +36,59 @@ uint64_t pix_job_bytes_out(const pix_job *job)
     return n;
 }
 
+void pix_run_account(const pix_pipeline *p, const pix_inputs *in, size_t index,
+                     const pix_run_opts *opts, const pix_outcome *out, double ms,
+                     pix_run_summary *sum, size_t *done)
+{
+    sum->bytes_in += out->bytes_in;
+    sum->bytes_out += out->bytes_out;
+    switch (out->status) {
+    case PIX_JOB_OK: sum->ok++; break;
+    case PIX_JOB_SKIPPED: sum->skipped++; break;
+    case PIX_JOB_FAILED: sum->failed++; break;
+    }
+    (*done)++;
+    if (opts->results) {
+        pix_run_result *res = &opts->results[index];
+        res->started = true;
+        res->status = out->status;
+        res->reason = out->reason ? strdup(out->reason) : NULL;
+    }
+    pix_job_done d = { .pipeline = p, .input = &in->items[index], .out = out, .ms = ms,
+                       .done = *done, .total = in->n, .dry_run = opts->dry_run };
+    if (opts->on_done)
+        opts->on_done(&d, opts->user);
+}
+
+pix_job *pix_run_job_new(const pix_pipeline *p, const char *bucket, const char *key,
+                         const char *sequencer, bool skip_unknown, int64_t deadline_ms)
+{
+    pix_job *job = pix_job_new(p, bucket, key);
+    if (!job)
+        return NULL;
+    job->skip_unknown = skip_unknown;
+    job->deadline_ms = deadline_ms;
+    if (sequencer) {
+        char *seq = strdup(sequencer);
+        if (!seq) {
+            pix_job_free(job);
+            return NULL;
+        }
+        free(job->sequencer);
+        job->sequencer = seq;
+        job->src.sequencer = seq;
+    }
+    return job;
+}
+
+int64_t pix_run_job_deadline(const pix_run_opts *opts)
+{
+    /* A job that is still in its stages half a margin before the deadline
+     * fails there (job.c), leaving the other half to store what it has,
+     * write its record and answer. */
+    return opts->deadline_ms ? opts->deadline_ms - opts->margin_ms / 2 : 0;
+}
+
 static int claim_key(void *ks, const char *key, const char *owner, char *prev, size_t size)
 {
     const char *earlier = pix_keyset_claim(ks, key, owner);
@@ -45,27 +97,21 @@ static int claim_key(void *ks, const char *key, const char *owner, char *prev, s
     return earlier != NULL;
 }
 
-static void report(run_ctx *c, const pix_input *it, const pix_job *job, double ms)
+static void finish(run_ctx *c, size_t index, const pix_job *job, double ms)
 {
-    pthread_mutex_lock(&c->lock);
-    c->sum->bytes_in += job->src.size;
-    c->sum->bytes_out += pix_job_bytes_out(job);
-    switch (job->status) {
-    case PIX_JOB_OK: c->sum->ok++; break;
-    case PIX_JOB_SKIPPED: c->sum->skipped++; break;
-    case PIX_JOB_FAILED: c->sum->failed++; break;
+    pix_outcome out = { 0 };
+    if (pix_outcome_from_job(&out, job, c->opts->dry_run) < 0) {
+        pix_outcome_clear(&out);
+        pix_outcome_failed(&out, "out of memory while reporting the job");
     }
-    c->done++;
-    pix_job_done d = { .pipeline = c->p, .input = it, .job = job, .ms = ms, .done = c->done,
-                       .total = c->in->n, .dry_run = c->opts->dry_run };
-    if (c->opts->on_done)
-        c->opts->on_done(&d, c->opts->user);
+    pthread_mutex_lock(&c->lock);
+    pix_run_account(c->p, c->in, index, c->opts, &out, ms, c->sum, &c->done);
     pthread_mutex_unlock(&c->lock);
+    pix_outcome_clear(&out);
 }
 
 static void run_one(run_ctx *c, const pix_input *it, size_t index)
 {
-    pix_run_result *res = c->opts->results ? &c->opts->results[index] : NULL;
     /* Too close to the deadline to finish a job: leave it for a retry
      * rather than be killed half-way. */
     if (c->opts->deadline_ms && pix_epoch_ms() > c->opts->deadline_ms - c->opts->margin_ms) {
@@ -75,41 +121,21 @@ static void run_one(run_ctx *c, const pix_input *it, size_t index)
         return;
     }
     double t0 = pix_now_ms();
-    pix_job *job = pix_job_new(c->p, it->bucket, it->key);
+    pix_job *job = pix_run_job_new(c->p, it->bucket, it->key, it->sequencer, it->from_folder,
+                                   pix_run_job_deadline(c->opts));
     if (!job) {
-        pix_log(PIX_LOG_ERROR, NULL, "%s: out of memory", it->display);
+        pix_outcome out = { 0 };
+        pix_outcome_failed(&out, "out of memory");
         pthread_mutex_lock(&c->lock);
-        c->sum->failed++;
+        pix_run_account(c->p, c->in, index, c->opts, &out, pix_now_ms() - t0, c->sum, &c->done);
         pthread_mutex_unlock(&c->lock);
-        if (res) {
-            res->started = true;
-            res->status = PIX_JOB_FAILED;
-            res->reason = strdup("out of memory");
-        }
+        pix_outcome_clear(&out);
         return;
-    }
-    job->skip_unknown = it->from_folder;
-    /* A job that is still in its stages half a margin before the deadline
-     * fails there (job.c), leaving the other half to store what it has,
-     * write its record and answer. */
-    job->deadline_ms = c->opts->deadline_ms ? c->opts->deadline_ms - c->opts->margin_ms / 2 : 0;
-    if (it->sequencer) {
-        char *seq = strdup(it->sequencer);
-        if (seq) {
-            free(job->sequencer);
-            job->sequencer = seq;
-            job->src.sequencer = seq;
-        }
     }
     job->claim = claim_key;
     job->claim_ctx = c->claimed;
     pix_job_run(job, c->opts->dry_run);
-    report(c, it, job, pix_now_ms() - t0);
-    if (res) {
-        res->started = true;
-        res->status = job->status;
-        res->reason = job->reason ? strdup(job->reason) : NULL;
-    }
+    finish(c, index, job, pix_now_ms() - t0);
     pix_job_free(job);
     /* Each image's pixel buffers are freed in an order glibc's heap cannot
      * always coalesce; over thousands of images the free holes add up to
@@ -132,8 +158,8 @@ static void *worker(void *arg)
     return NULL;
 }
 
-void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *opts,
-             pix_run_summary *sum)
+static void run_threads(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *opts,
+                        pix_run_summary *sum)
 {
     run_ctx c = { .p = p, .in = in, .opts = opts, .sum = sum };
     int n = opts->jobs < 1 ? 1 : opts->jobs;
@@ -142,7 +168,6 @@ void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *op
     pthread_t *threads = calloc((size_t)n, sizeof *threads);
     int started = 0;
 
-    memset(sum, 0, sizeof *sum);
     pthread_mutex_init(&c.lock, NULL);
     c.claimed = pix_keyset_new();
     /* The calling thread is a worker too, so -j 1 spawns nothing. */
@@ -158,4 +183,14 @@ void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *op
     free(threads);
     pix_keyset_free(c.claimed);
     pthread_mutex_destroy(&c.lock);
+}
+
+void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *opts,
+             pix_run_summary *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    if (opts->pool)
+        pix_pool_run(opts->pool, in, opts, sum);
+    else
+        run_threads(p, in, opts, sum);
 }

@@ -1,4 +1,5 @@
-/* Runs jobs for a list of inputs on N worker threads. */
+/* Runs jobs for a list of inputs: in worker processes (core/pool.c), or on
+ * worker threads of this process when no pool is given. */
 #ifndef PIX_CORE_RUNNER_H
 #define PIX_CORE_RUNNER_H
 
@@ -7,6 +8,8 @@
 #include "inputs.h"
 #include "pipeline.h"
 #include "job.h"
+#include "outcome.h"
+#include "pool.h"
 
 #include <stdint.h>
 #include <pixpipe/pixpipe.h>
@@ -23,7 +26,7 @@ typedef struct pix_run_result {
 typedef struct pix_job_done {
     const pix_pipeline *pipeline;
     const pix_input *input;
-    const pix_job *job;
+    const pix_outcome *out;
     double ms;                 /* the job's wall time                      */
     size_t done, total;        /* jobs reported so far (this one too), inputs */
     bool dry_run;
@@ -34,7 +37,8 @@ typedef struct pix_job_done {
 typedef void (*pix_job_done_fn)(const pix_job_done *done, void *user);
 
 typedef struct pix_run_opts {
-    int jobs;        /* worker threads, >= 1                              */
+    int jobs;        /* worker threads without a pool, >= 1               */
+    pix_pool *pool;  /* worker processes, or NULL: threads of this process */
     bool dry_run;    /* read headers, plan keys, write nothing            */
     pix_job_done_fn on_done;  /* how the command reports a job, or NULL   */
     void *user;               /* handed to on_done                        */
@@ -52,9 +56,30 @@ typedef struct pix_run_summary {
 /* Bytes of a job's renditions written to the destination. */
 uint64_t pix_job_bytes_out(const pix_job *job);
 
-/* Runs every input through the started pipeline p (borrowed), handing each
- * job to opts->on_done as it ends. */
+/* Runs every input through the pipeline p (borrowed), handing each job to
+ * opts->on_done as it ends.  With opts->pool the pool's workers run the
+ * jobs (p is then the pipeline the pool was made with, not started here);
+ * without, p must be started and -j threads of this process run them. */
 void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *opts,
              pix_run_summary *sum);
+
+/* For the runners: counts a finished job into sum and opts->results[index],
+ * and hands it to opts->on_done; *done counts the jobs reported.  The
+ * caller serialises calls. */
+void pix_run_account(const pix_pipeline *p, const pix_inputs *in, size_t index,
+                     const pix_run_opts *opts, const pix_outcome *out, double ms,
+                     pix_run_summary *sum, size_t *done);
+
+/* A job for one input: bucket, key and sequencer (may be NULL) copied;
+ * skip_unknown: a file met in a folder walk that is no image is skipped,
+ * not failed.  NULL when out of memory. */
+pix_job *pix_run_job_new(const pix_pipeline *p, const char *bucket, const char *key,
+                         const char *sequencer, bool skip_unknown, int64_t deadline_ms);
+/* The deadline a job of this run checks between its stages (0: none). */
+int64_t pix_run_job_deadline(const pix_run_opts *opts);
+
+/* The pool's runner (core/pool.c), called by pix_run. */
+void pix_pool_run(pix_pool *pool, const pix_inputs *in, const pix_run_opts *opts,
+                  pix_run_summary *sum);
 
 #endif

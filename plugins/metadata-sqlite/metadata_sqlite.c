@@ -129,8 +129,21 @@ static int sql_exec(const pix_ctx *ctx, sqlite3 *db, const char *sql)
     const sql_config *cfg = ctx->config;
     char *msg = NULL;
 
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
-        return 0;
+    /* Two processes opening a new database at once (the workers of one
+     * run, or two runs) can get SQLITE_BUSY for the journal switch or the
+     * schema without SQLite waiting on its busy handler (it does not wait
+     * where waiting could deadlock): wait here instead, as long as
+     * busy_timeout_ms allows. */
+    for (int64_t waited = 0;; waited += 10) {
+        int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= cfg->busy_timeout_ms)
+            break;
+        sqlite3_free(msg);
+        msg = NULL;
+        sqlite3_sleep(10);
+    }
     ctx->host->error(ctx, "%s: %s", cfg->path, msg ? msg : sqlite3_errmsg(db));
     sqlite3_free(msg);
     return -1;

@@ -1,0 +1,33 @@
+/* A stage that misbehaves on a marked source: a key containing "segv"
+ * dereferences a bad pointer, "abort" aborts, "hang" never returns, "oom"
+ * is killed as the kernel kills a process out of memory, "exit" exits.
+ * Any other source passes through unchanged, so good jobs can run beside
+ * a poison one. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pixpipe/pixpipe.h>
+
+static int crashy_process(const pix_ctx *ctx, pix_job *job)
+{
+    const char *key = ctx->host->job_source(job)->key;
+    if (strstr(key, "segv")) {
+        int *volatile bad = NULL; /* volatile: the compiler cannot see it is NULL */
+        return *bad;
+    }
+    if (strstr(key, "abort"))
+        abort();
+    if (strstr(key, "hang"))
+        for (;;)
+            pause();
+    if (strstr(key, "oom"))
+        raise(SIGKILL);
+    if (strstr(key, "exit"))
+        _exit(3);
+    return 0;
+}
+
+PIX_STAGE_PLUGIN("crashy", "1.0.0", "Crashes or hangs on marked sources, for isolation tests",
+                 crashy_process, .flags = PIX_PLUGIN_SCALE_NEUTRAL);
