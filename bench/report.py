@@ -221,6 +221,29 @@ def load_jobs(res, sets):
     return None, None
 
 
+def load_isolation(res):
+    """The isolation hyperfine runs: {command: median seconds}, or {}."""
+    med = {}
+    for name in os.listdir(res):
+        if re.match(r"isolation-(\d+|cold)\.json$", name):
+            for x in json.load(open(os.path.join(res, name)))["results"]:
+                med[x["command"]] = x["median"]
+    return med
+
+
+def isolation_section(med):
+    rows = [("12 MP set, -j 2, 2 cores", "processes -j 2", "in-process -j 2"),
+            ("12 MP set, -j 1, one vCPU", "processes -j 1, one vCPU", "in-process -j 1, one vCPU"),
+            ("cold start, one 1 MP image", "processes, cold", "in-process, cold")]
+    out = ["| run | worker processes | in-process | processes ÷ in-process | difference |",
+           "|---|---:|---:|---:|---:|"]
+    for label, a, b in rows:
+        if a in med and b in med:
+            out.append(f"| {label} | {med[a]:.3f} s | {med[b]:.3f} s | "
+                       f"**{med[a] / med[b]:.3f}×** | {(med[a] - med[b]) * 1000:+.1f} ms |")
+    return "\n".join(out)
+
+
 def plot(tab, long_rows, png, long_png, total):
     with tempfile.TemporaryDirectory() as tmp:
         dat = os.path.join(tmp, "mp.dat")
@@ -433,6 +456,15 @@ def main():
           "not one core's worth: libvips spreads the resampling and the encode of one image "
           "over both cores, and only the JPEG decode stays serial. -j 2 can only add the "
           "cores -j 1 leaves idle, so its gain there is bounded by 2 ÷ (cores busy at -j 1).\n")
+
+    iso = load_isolation(res)
+    if iso:
+        w("## Isolation: worker processes against one process\n")
+        w("Each job runs in a worker process (docs/architecture.md, \"Isolation\"); "
+          "`PIXPIPE_ISOLATION=off` runs the same jobs on threads of one process. Both in one "
+          "hyperfine run each, medians of wall time.\n")
+        w(isolation_section(iso))
+        w("")
 
     w("## Growth with megapixels\n")
     w(f"![time and peak RSS against megapixels]({rel_png})\n")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Runs one command and samples its memory: every 0.2 s, the VmRSS line of
-/proc/PID/status and how many images it has finished (the *-large.jpg files
-under CWD/out). Writes a TSV: seconds, images done, RSS in KiB.
+"""Runs one command and samples its memory: every 0.2 s, the VmRSS lines of
+/proc/PID/status summed over the process and its descendants (pixpipe's
+worker processes), and how many images it has finished (the *-large.jpg
+files under CWD/out). Writes a TSV: seconds, images done, RSS in KiB.
 
     rss.py OUT.tsv CWD COMMAND [ARG...]
 """
@@ -24,6 +25,25 @@ def rss_kib(pid):
     return None
 
 
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def tree_rss_kib(pid):
+    total, seen = None, [pid]
+    while seen:
+        p = seen.pop()
+        rss = rss_kib(p)
+        if rss is not None:
+            total = (total or 0) + rss
+        seen.extend(children(p))
+    return total
+
+
 def images_done(root):
     n = 0
     for _, _, files in os.walk(root):
@@ -39,7 +59,7 @@ def main():
     proc = subprocess.Popen(cmd, cwd=cwd)
     rows = []
     while proc.poll() is None:
-        rss = rss_kib(proc.pid)
+        rss = tree_rss_kib(proc.pid)
         if rss is not None:
             rows.append((time.monotonic() - start, images_done(os.path.join(cwd, "out")), rss))
         time.sleep(INTERVAL)

@@ -104,8 +104,28 @@ hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --prepare "rm -rf $W/p
     -n "pixpipe -j 1 (1 thread)" "VIPS_CONCURRENCY=1 PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset" \
     -n "pixpipe -j 2 (1 thread)" "VIPS_CONCURRENCY=1 PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset"
 
-# Memory over a long run: LONG_RUN links to the 1 MP images, one pixpipe
-# run, VmRSS sampled every 0.2 s with the count of images written so far.
+# What isolation costs (docs/architecture.md, "Isolation"): the same work
+# in worker processes (the default) and in threads of one process
+# (PIXPIPE_ISOLATION=off), paired in one hyperfine run: the 12 MP set with
+# -j 2 on 2 cores and -j 1 on one vCPU, and a cold start (one 1 MP image,
+# so that starting is most of the run).
+echo "== isolation: worker processes against in-process at ${jmp} MP"
+ONE="taskset -c 0 env VIPS_CONCURRENCY=1"
+hyperfine --style basic --warmup "$WARMUP" --runs "$((RUNS + 2))" --prepare "rm -rf $W/pp/out" \
+    --export-json "$R/isolation-$jmp.json" \
+    -n "processes -j 2" "PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset" \
+    -n "in-process -j 2" "PIXPIPE_ISOLATION=off PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset" \
+    -n "processes -j 1, one vCPU" "$ONE PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset" \
+    -n "in-process -j 1, one vCPU" "$ONE PIXPIPE_ISOLATION=off PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset"
+hyperfine --style basic --warmup 2 --runs "$((RUNS * 4))" --prepare "rm -rf $W/pp/out" \
+    --export-json "$R/isolation-cold.json" \
+    -n "processes, cold" "PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/1mp/img00.jpg" \
+    -n "in-process, cold" "PIXPIPE_ISOLATION=off PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/1mp/img00.jpg"
+
+# Memory over a long run: LONG_RUN hard links to the 1 MP images (the
+# folder walk does not follow symbolic links), one pixpipe run, VmRSS of
+# the supervisor and its workers sampled every 0.2 s with the count of
+# images written so far.
 echo "== memory over $LONG_RUN images"
 L=$B/long
 rm -rf "$L"
@@ -115,7 +135,7 @@ n=$#
 i=0
 while [ "$i" -lt "$LONG_RUN" ]; do
     eval "src=\${$((i % n + 1))}"
-    ln -s "$src" "$(printf '%s/in/p%04d.jpg' "$L" "$i")"
+    ln "$src" "$(printf '%s/in/p%04d.jpg' "$L" "$i")"
     i=$((i + 1))
 done
 /usr/bin/python3 "$SRC/bench/rss.py" "$R/long.tsv" "$L/cwd" "$PIXPIPE" run -q "$L/in"

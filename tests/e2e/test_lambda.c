@@ -1165,3 +1165,57 @@ Test(lambda, concurrency_out_of_range_refused)
     json_decref(st);
     free(err);
 }
+
+/* A poison record in an SQS batch fails alone: a worker that segfaults,
+ * one that aborts and one that hangs past limits.job_timeout each cost
+ * only their own message (batchItemFailures names exactly those three),
+ * the good records are stored, and the same runtime answers the next
+ * invocation with new workers in place of the dead ones. */
+Test(lambda, poison_records_fail_alone_in_sqs_batch)
+{
+    lt_need_servers();
+    lt_upload((const char *const[]){ "z/ok1.jpg", "z/segv.jpg", "z/ok2.jpg", "z/hang.jpg",
+                                     "z/abort.jpg", "z/ok3.jpg", "z/next.jpg", NULL });
+    char *yaml = tu_strf(
+        "name: lt\n"
+        "source:      { storage: s3, endpoint: \"%s\", path_style: true }\n"
+        "destination: { storage: s3, bucket: " LT_DST ", endpoint: \"%s\", path_style: true,\n"
+        "               key: \"out/{dir}/{name}-{rendition}.{ext}\" }\n"
+        "metadata:    { backend: sqlite, path: ./md.db }\n"
+        "limits:      { job_timeout: 2s }\n"
+        "output:      { rendition: large, format: jpeg, quality: 80 }\n"
+        "stages:\n"
+        "  - crashy:    {}\n"
+        "  - resize:    { width: 400, height: 400, fit: inside }\n"
+        "  - thumbnail: { name: thumb, width: 64, height: 64, crop: centre }\n",
+        lt_s3(), lt_s3());
+    lt_write("pipe.yaml", yaml);
+    char *plugins = tu_strf("PIXPIPE_PLUGIN_PATH=%s/test-plugins", tu_build());
+    lt_start(2, 0, (const char *const[]){ plugins, "PIXPIPE_LAMBDA_CONCURRENCY=2", NULL });
+    json_t *ev = lt_records(lt_sqs_s3("m-ok1", lt_s3_event("z/ok1.jpg", NULL)),
+                            lt_sqs_s3("m-segv", lt_s3_event("z/segv.jpg", NULL)),
+                            lt_sqs_s3("m-ok2", lt_s3_event("z/ok2.jpg", NULL)),
+                            lt_sqs_s3("m-hang", lt_s3_event("z/hang.jpg", NULL)),
+                            lt_sqs_s3("m-abort", lt_s3_event("z/abort.jpg", NULL)),
+                            lt_sqs_s3("m-ok3", lt_s3_event("z/ok3.jpg", NULL)), NULL);
+    char *id = lt_invoke(ev, 30000);
+    lt_expect_response(id, "{\"batchItemFailures\":[{\"itemIdentifier\":\"m-segv\"},"
+                           "{\"itemIdentifier\":\"m-hang\"},{\"itemIdentifier\":\"m-abort\"}]}");
+    char *id2 = lt_invoke(lt_records(lt_sqs_s3("m-next", lt_s3_event("z/next.jpg", NULL)), NULL),
+                          30000);
+    lt_expect_response(id2, "{\"batchItemFailures\":[]}");
+    lt_expect_clean_exit();
+    char *keys = lt_list_out();
+    char *want = tu_strf("out/%s/z/next-large.jpg\nout/%s/z/next-thumb.jpg\n"
+                         "out/%s/z/ok1-large.jpg\nout/%s/z/ok1-thumb.jpg\n"
+                         "out/%s/z/ok2-large.jpg\nout/%s/z/ok2-thumb.jpg\n"
+                         "out/%s/z/ok3-large.jpg\nout/%s/z/ok3-thumb.jpg\n",
+                         lt_tag, lt_tag, lt_tag, lt_tag, lt_tag, lt_tag, lt_tag, lt_tag);
+    cr_expect_str_eq(keys, want);
+    char *out = lt_output("stdout.txt");
+    cr_expect(strstr(out, "crashed (signal 11, Segmentation fault)") &&
+              strstr(out, "crashed (signal 6, Aborted)") &&
+              strstr(out, "exceeded its time limit (limits.job_timeout: 2 s) and was stopped"),
+              "each poison record's reason is logged: %s", out);
+    free(out), free(keys), free(want), free(id), free(id2), free(plugins), free(yaml);
+}
