@@ -88,8 +88,8 @@ void pix_http_global_cleanup(void)
 /* What a forked worker inherits of the supervisor's transport is left
  * alone, not cleaned up: cleaning would close (and for TLS, shut down) the
  * supervisor's own connections.  Kept here so that it is not a leak. */
-static CURLSH *inherited_share;
-static CURL *inherited_handle;
+static CURLSH *volatile inherited_share; /* volatile: stored, never read */
+static CURL *volatile inherited_handle;
 
 void pix_http_after_fork(void)
 {
