@@ -4,6 +4,7 @@
  * Any other source passes through unchanged, so good jobs can run beside
  * a poison one. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,8 +15,10 @@ static int crashy_process(const pix_ctx *ctx, pix_job *job)
 {
     const char *key = ctx->host->job_source(job)->key;
     if (strstr(key, "segv")) {
-        int *volatile bad = NULL; /* volatile: the compiler cannot see it is NULL */
-        return *bad;
+        /* an unmapped page, not NULL (UBSan would stop a NULL load
+         * first); volatile, so the compiler cannot see it */
+        volatile uintptr_t page = 4096;
+        return *(volatile int *)page;
     }
     if (strstr(key, "abort"))
         abort();
