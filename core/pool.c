@@ -282,6 +282,9 @@ static void format_ms(int64_t ms, char *buf, size_t size)
 static int respawn(run *r, int i)
 {
     pix_err err = { { 0 } };
+    /* a pipeline that could not start once will not start on a retry */
+    if (r->start_error.msg[0])
+        return -1;
     if (fork_worker(r->pool, i, &err) == 0 && await_ready(r->pool, i, &err) == 0)
         return 0;
     if (!r->start_error.msg[0]) {
