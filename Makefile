@@ -185,3 +185,14 @@ image-check: image $(BUILD)/mkimage
 memcheck: all $(BUILD)/mkimage
 	@sh scripts/deps.sh memcheck
 	@sh scripts/memcheck.sh $(BUILD)
+
+# ---------------------------------------------------------------- fuzzing
+# `make fuzz [FUZZ_SECONDS=N]`: the libFuzzer targets of tests/fuzz, built
+# with clang under ASan+UBSan into build-fuzz/ and run N seconds each
+# (scripts/fuzz.sh, docs/testing.md).  Fails on any crash; the input is
+# kept in build-fuzz/crashes/TARGET/.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	@sh scripts/deps.sh fuzz
+	@MAKE='$(MAKE)' sh scripts/fuzz.sh '$(FUZZ_SECONDS)'

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -18,6 +19,18 @@ static void human_size(uint64_t n, char *buf, size_t size)
         snprintf(buf, size, "%u B", (unsigned)n);
 }
 
+/* s escaped for a text line (pix_log_escape): a key or reason holding a
+ * line break cannot forge a line of the report.  malloc'd; NULL out of
+ * memory, which the callers print as "". */
+static char *esc(const char *s)
+{
+    size_t size = 4 * strlen(s ? s : "") + 1;
+    char *out = malloc(size);
+    if (out)
+        pix_log_escape(s, out, size);
+    return out;
+}
+
 static void print_ok(const pix_job_done *d)
 {
     const pix_outcome *o = d->out;
@@ -26,9 +39,11 @@ static void print_ok(const pix_job_done *d)
     for (size_t i = 0; i < o->n_rend; i++) {
         const pix_outcome_rendition *r = &o->rend[i];
         char size[32];
+        char *name = esc(r->name), *key = esc(r->key);
         human_size(r->bytes, size, sizeof size);
-        printf("         %s: %s/%s %dx%d %s\n", r->name, d->pipeline->dest_bucket, r->key,
-               r->width, r->height, size);
+        printf("         %s: %s/%s %dx%d %s\n", name ? name : "", d->pipeline->dest_bucket,
+               key ? key : "", r->width, r->height, size);
+        free(name), free(key);
     }
 }
 
@@ -36,7 +51,9 @@ static void print_plan(const pix_job_done *d)
 {
     const pix_pipeline *p = d->pipeline;
     const pix_outcome *o = d->out;
-    const char *key = o->plan_key ? o->plan_key : "";
+    char *key = esc(o->plan_key);
+    if (!key)
+        return;
     if (o->header_read)
         printf("plan     %s (%s %dx%d) -> %s/%s\n", d->input->display, o->format, o->width,
                o->height, p->dest_bucket, key);
@@ -44,6 +61,7 @@ static void print_plan(const pix_job_done *d)
         printf("plan     %s (%s, %llu bytes) -> %s/%s\n", d->input->display,
                o->format[0] ? o->format : o->content_type, (unsigned long long)o->bytes_in,
                p->dest_bucket, key);
+    free(key);
 }
 
 /* One JSON line per job, for CloudWatch Logs and log pipelines. */
@@ -79,6 +97,8 @@ static void print_json(const pix_job_done *d, const pix_reporter *r)
 static void print_text(const pix_job_done *d, const pix_reporter *r)
 {
     const pix_outcome *o = d->out;
+    char *reason = esc(o->reason ? o->reason : o->status == PIX_JOB_FAILED
+                                                   ? "failed without giving a reason" : "");
     switch (o->status) {
     case PIX_JOB_OK:
         if (r->quiet)
@@ -90,14 +110,15 @@ static void print_text(const pix_job_done *d, const pix_reporter *r)
         break;
     case PIX_JOB_SKIPPED:
         if (!r->quiet)
-            printf("skipped  %s: %s\n", d->input->display, o->reason ? o->reason : "");
+            printf("skipped  %s: %s\n", d->input->display, reason ? reason : "");
         break;
     case PIX_JOB_FAILED:
         fflush(stdout);
         fprintf(stderr, "pixpipe: failed: %s: %s\n", d->input->display,
-                o->reason ? o->reason : "failed without giving a reason");
+                reason ? reason : "");
         break;
     }
+    free(reason);
     fflush(stdout);
     if (r->progress) {
         double secs = (pix_now_ms() - r->t0) / 1000.0;

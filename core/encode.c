@@ -1,6 +1,7 @@
 /* Encoding renditions with libvips' savers. */
 #include "encode.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -9,6 +10,9 @@ typedef struct fmt {
     bool writable_as_source;                /* used for format: source */
 } fmt;
 
+/* The only formats pixpipe writes.  libvips has savers for more (magick,
+ * fits, ppm, rad, vips, csv, matrix, dz, jp2k, jxl): none is offered, so a
+ * rendition can only be one of these, whatever a plugin asks for. */
 static const fmt formats[] = {
     { "jpeg", "jpg", "image/jpeg", ".jpg", true },
     { "png", "png", "image/png", ".png", true },
@@ -31,29 +35,186 @@ static const fmt *lookup(const char *name)
     return NULL;
 }
 
-const char *pix_format_detect(const void *data, size_t len)
+/* Every format pixpipe can name.  Only the first seven are accepted by
+ * default (limits.formats); SVG and PDF run librsvg and poppler, which
+ * libvips marks untrusted, so a pipeline must opt in; the rest can never
+ * be accepted, so a typo or a copied list cannot open them. */
+#define UNTRUSTED(lib) "libvips marks its loader (" lib ") untrusted: not hardened against " \
+                       "hostile files"
+static const pix_format_info infos[] = {
+    { "jpeg", "a JPEG image", PIX_FORMAT_DEFAULT, NULL, NULL },
+    { "png", "a PNG image", PIX_FORMAT_DEFAULT, NULL, NULL },
+    { "webp", "a WebP image", PIX_FORMAT_DEFAULT, NULL, NULL },
+    { "gif", "a GIF image", PIX_FORMAT_DEFAULT, NULL, NULL },
+    /* one libheif loader reads HEIC and AVIF: the limit is on the loader */
+    { "heif", "a HEIF image", PIX_FORMAT_DEFAULT, NULL, NULL },
+    { "tiff", "a TIFF image", PIX_FORMAT_DEFAULT, NULL, NULL },
+    { "jxl", "a JPEG XL image", PIX_FORMAT_DEFAULT, NULL, NULL },
+    { "svg", "an SVG drawing", PIX_FORMAT_OPT_IN, "VipsForeignLoadSvg", NULL },
+    { "pdf", "a PDF document", PIX_FORMAT_OPT_IN, "VipsForeignLoadPdf", NULL },
+    { "magick", "a file only ImageMagick reads", PIX_FORMAT_NEVER, NULL,
+      "it would run ImageMagick, one loader for hundreds of formats (PostScript through "
+      "Ghostscript among them) that libvips marks untrusted" },
+    { "ps", "a PostScript document", PIX_FORMAT_NEVER, NULL,
+      "only ImageMagick reads it, by running Ghostscript, an interpreter of the PostScript "
+      "language" },
+    { "vips", "a libvips .v image", PIX_FORMAT_NEVER, NULL, UNTRUSTED("vipsload") },
+    { "ppm", "a Netpbm image", PIX_FORMAT_NEVER, NULL,
+      UNTRUSTED("ppmload") },
+    { "fits", "a FITS image", PIX_FORMAT_NEVER, NULL, UNTRUSTED("fitsload") },
+    { "exr", "an OpenEXR image", PIX_FORMAT_NEVER, NULL, UNTRUSTED("openexrload") },
+    { "analyze", "an Analyze 7.5 image", PIX_FORMAT_NEVER, NULL, UNTRUSTED("analyzeload") },
+    { "raw", "raw pixel data", PIX_FORMAT_NEVER, NULL,
+      "it has no header: any bytes would pass for raw pixels" },
+    { "matrix", "a libvips matrix file", PIX_FORMAT_NEVER, NULL,
+      "a text format without a signature: any text file could pass for one" },
+    { "csv", "a CSV file", PIX_FORMAT_NEVER, NULL,
+      "a text format without a signature: any text file could pass for one" },
+    { "rad", "a Radiance HDR image", PIX_FORMAT_NEVER, NULL, UNTRUSTED("radload") },
+    { "jp2k", "a JPEG 2000 image", PIX_FORMAT_NEVER, NULL, UNTRUSTED("jp2kload") },
+    { "mat", "a MATLAB file", PIX_FORMAT_NEVER, NULL, UNTRUSTED("matload") },
+    { "openslide", "a whole-slide image", PIX_FORMAT_NEVER, NULL, UNTRUSTED("openslideload") },
+    { "other", "a file libvips reads with a loader pixpipe does not know", PIX_FORMAT_NEVER,
+      NULL, "pixpipe does not know its loader" },
+};
+#undef UNTRUSTED
+
+const pix_format_info *pix_format_info_at(size_t i)
+{
+    return i < sizeof infos / sizeof *infos ? &infos[i] : NULL;
+}
+
+const pix_format_info *pix_format_info_find(const char *name)
+{
+    static const struct { const char *alias, *name; } aliases[] = {
+        { "jpg", "jpeg" }, { "jpe", "jpeg" }, { "jfif", "jpeg" }, { "tif", "tiff" },
+        { "heic", "heif" }, { "heics", "heif" }, { "avif", "heif" }, { "hif", "heif" },
+        { "jpegxl", "jxl" }, { "jpeg-xl", "jxl" }, { "svgz", "svg" },
+        { "imagemagick", "magick" }, { "postscript", "ps" }, { "eps", "ps" },
+        { "v", "vips" }, { "pbm", "ppm" }, { "pgm", "ppm" }, { "pnm", "ppm" }, { "pfm", "ppm" },
+        { "pam", "ppm" }, { "netpbm", "ppm" }, { "fit", "fits" }, { "fts", "fits" },
+        { "openexr", "exr" }, { "radiance", "rad" }, { "jp2", "jp2k" }, { "j2k", "jp2k" },
+        { "jpeg2000", "jp2k" }, { "matlab", "mat" },
+    };
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (strcasecmp(name, aliases[i].alias) == 0) {
+            name = aliases[i].name;
+            break;
+        }
+    for (size_t i = 0; i < sizeof infos / sizeof *infos; i++)
+        if (strcasecmp(name, infos[i].name) == 0)
+            return &infos[i];
+    return NULL;
+}
+
+/* "<svg" near the start of what reads as markup (an XML prolog, a comment
+ * or a doctype may come first). */
+static bool looks_svg(const unsigned char *b, size_t len)
+{
+    size_t i = 0, n = len < 1024 ? len : 1024;
+    if (n >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0)
+        i = 3; /* UTF-8 byte order mark */
+    while (i < n && isspace(b[i]))
+        i++;
+    if (i >= n || b[i] != '<')
+        return false;
+    for (; i + 4 <= n; i++)
+        if (memcmp(b + i, "<svg", 4) == 0)
+            return true;
+    return false;
+}
+
+/* Signatures of the formats whose libvips sniffers are not run: their
+ * loaders are blocked, or read only from files, or left to ImageMagick.
+ * what, when not NULL, gets a description finer than the format's own. */
+static const char *sniff(const unsigned char *b, size_t len, const char **what)
+{
+    if (len >= 4 && (memcmp(b, "%!PS", 4) == 0 || memcmp(b, "\xc5\xd0\xd3\xc6", 4) == 0))
+        return "ps"; /* the second: a DOS EPS binary header */
+    if (len >= 5 && memcmp(b, "%PDF-", 5) == 0)
+        return "pdf";
+    if (looks_svg(b, len))
+        return "svg";
+    if (len >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
+        /* libvips reads gzip only as SVGZ, by inflating it in its SVG
+         * sniffer: never opened here unless SVG is opted in */
+        *what = "gzip-compressed data, read by libvips only as SVGZ";
+        return "svg";
+    }
+    if (len >= 4 && (memcmp(b, "\x08\xf2\xa6\xb6", 4) == 0 || memcmp(b, "\xb6\xa6\xf2\x08", 4) == 0))
+        return "vips";
+    if (len >= 3 && b[0] == 'P' && b[1] && strchr("1234567fF", b[1]) && isspace(b[2]))
+        return "ppm";
+    if (len >= 9 && memcmp(b, "SIMPLE  =", 9) == 0)
+        return "fits";
+    if (len >= 4 && memcmp(b, "\x76\x2f\x31\x01", 4) == 0)
+        return "exr";
+    if ((len >= 12 && memcmp(b, "\0\0\0\x0cjP  \r\n\x87\n", 12) == 0) ||
+        (len >= 4 && memcmp(b, "\xff\x4f\xff\x51", 4) == 0))
+        return "jp2k"; /* a JP2 box, a bare J2K codestream */
+    if (len >= 6 && (memcmp(b, "#?RADI", 6) == 0 || memcmp(b, "#?RGBE", 6) == 0))
+        return "rad";
+    if (len >= 10 && memcmp(b, "MATLAB 5.0", 10) == 0)
+        return "mat";
+    return NULL;
+}
+
+typedef struct sniffed {
+    const void *data;
+    size_t len;
+} sniffed;
+
+/* The buffer loader that claims the bytes, skipping blocked loaders: a
+ * sniffer is the loader's own code too (libvips 8.14's SVG sniffer inflates
+ * gzip without end on some files), and libvips runs blocked ones' (the
+ * block is checked when a loader is built, not when it is found). */
+static void *claim(void *cls, void *a, void *b)
+{
+    (void)b;
+    VipsForeignLoadClass *load = cls;
+    const sniffed *s = a;
+    if ((VIPS_OPERATION_CLASS(load)->flags & VIPS_OPERATION_BLOCKED) ||
+        !vips_ispostfix(VIPS_OBJECT_CLASS(load)->nickname, "_buffer") || !load->is_a_buffer)
+        return NULL;
+    return load->is_a_buffer(s->data, s->len) ? load : NULL;
+}
+
+const char *pix_format_detect(const void *data, size_t len, const char **what)
 {
     /* libvips names its loaders' classes VipsForeignLoad<Family><Source>,
-     * e.g. VipsForeignLoadJpegBuffer, VipsForeignLoadNsgifBuffer. */
+     * e.g. VipsForeignLoadJpegBuffer, VipsForeignLoadNsgifBuffer.  Matrix
+     * comes before Mat, which is a prefix of it. */
     static const struct { const char *prefix, *family; } map[] = {
         { "Jpeg", "jpeg" }, { "Png", "png" }, { "Spng", "png" }, { "Webp", "webp" },
         { "Nsgif", "gif" }, { "Gif", "gif" }, { "Tiff", "tiff" }, { "Heif", "heif" },
-        { "Svg", "svg" }, { "Pdf", "pdf" }, { "Jxl", "jxl" }, { "Rad", "rad" },
-        { "Jp2k", "jp2k" }, { "Magick", "magick" }, { "Fits", "fits" },
-        { "Openexr", "exr" }, { "Ppm", "ppm" },
+        { "Jxl", "jxl" }, { "Svg", "svg" }, { "Pdf", "pdf" }, { "Rad", "rad" },
+        { "Jp2k", "jp2k" }, { "Fits", "fits" }, { "Openexr", "exr" }, { "Ppm", "ppm" },
+        { "Vips", "vips" }, { "Analyze", "analyze" }, { "Matrix", "matrix" }, { "Mat", "mat" },
+        { "Csv", "csv" }, { "Raw", "raw" }, { "Openslide", "openslide" },
+        { "Magick", "magick" },
     };
     static const char base[] = "VipsForeignLoad";
-    const char *loader = vips_foreign_find_load_buffer(data, len);
-    if (!loader) {
-        vips_error_clear();
-        return NULL;
-    }
-    if (strncmp(loader, base, sizeof base - 1) == 0)
+    const char *family = NULL, *finer = NULL;
+    sniffed s = { data, len };
+    /* in libvips' order: by priority, as vips_foreign_find_load_buffer */
+    VipsForeignLoadClass *load = vips_foreign_map("VipsForeignLoad", claim, &s, NULL);
+    const char *loader = load ? G_OBJECT_CLASS_NAME(load) : NULL;
+    if (loader && strncmp(loader, base, sizeof base - 1) == 0)
         loader += sizeof base - 1;
-    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+    for (size_t i = 0; loader && !family && i < sizeof map / sizeof *map; i++)
         if (strncmp(loader, map[i].prefix, strlen(map[i].prefix)) == 0)
-            return map[i].family;
-    return "other";
+            family = map[i].family;
+    if (loader && !family)
+        family = "other";
+    if (!family)
+        family = sniff(data, len, &finer);
+    if (what) {
+        const pix_format_info *f = family ? pix_format_info_find(family) : NULL;
+        *what = finer ? finer : f ? f->what : NULL;
+    }
+    return family;
 }
 
 /* Whether libheif has an AV1 encoder: asked once by encoding a tiny image,
@@ -140,7 +301,9 @@ const char *pix_format_mime(const char *format)
 bool pix_format_can_save(const char *format)
 {
     const fmt *f = format ? lookup(format) : NULL;
-    return f && can_save(f);
+    /* heif is here for its extension and MIME type only: libvips finds a
+     * .heic saver, but pix_encode_image has no HEVC encoder to give it */
+    return f && f->writable_as_source && can_save(f);
 }
 
 /* JPEG has no alpha: flatten on white, which is what a viewer shows for a

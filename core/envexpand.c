@@ -16,8 +16,10 @@ static bool name_char(char c)
     return name_start(c) || (c >= '0' && c <= '9');
 }
 
-/* Expands one "${...}" starting at s (pointing at '$'); sets *end past '}'. */
-static int expand_ref(const char *s, const char **end, pix_strbuf *b, char *why, size_t why_size)
+/* Expands one "${...}" starting at s (pointing at '$'); sets *end past '}',
+ * and *used to whether the variable's value (not the default) went in. */
+static int expand_ref(const char *s, const char **end, pix_strbuf *b, bool *used, char *why,
+                      size_t why_size)
 {
     const char *name = s + 2, *p = name;
     const char *close = strchr(name, '}');
@@ -43,12 +45,14 @@ static int expand_ref(const char *s, const char **end, pix_strbuf *b, char *why,
 
     const char *val = getenv(var), *text;
     size_t len;
+    *used = false;
     if (p != close && !(val && *val)) { /* ":-default": unset or empty, as in sh */
         text = p + 2;
         len = (size_t)(close - text);
     } else if (val) {
         text = val;
         len = strlen(val);
+        *used = true;
     } else {
         snprintf(why, why_size,
                  "environment variable %s is not set; set it or write ${%s:-default}", var, var);
@@ -61,12 +65,34 @@ static int expand_ref(const char *s, const char **end, pix_strbuf *b, char *why,
     return 0;
 }
 
+/* Adds "${var}" (var is the name at s, n bytes) to from, ", " between two;
+ * a list that does not fit ends with "...". */
+static void note_from(char *from, size_t from_size, const char *s, size_t n)
+{
+    size_t len = strlen(from);
+    if (len + 3 >= from_size || (len >= 3 && !strcmp(from + len - 3, "...")))
+        return;
+    int w = snprintf(from + len, from_size - len, "%s${%.*s}", len ? ", " : "", (int)n, s);
+    if (w < 0 || (size_t)w >= from_size - len)
+        snprintf(from + len, from_size - len, "%s...", len ? ", " : "");
+}
+
 int pix_env_expand(const char *in, char **out, char *why, size_t why_size)
+{
+    return pix_env_expand_from(in, out, NULL, 0, why, why_size);
+}
+
+int pix_env_expand_from(const char *in, char **out, char *from, size_t from_size, char *why,
+                        size_t why_size)
 {
     pix_strbuf b = {0};
     const char *s = in;
 
     *out = NULL;
+    if (from && from_size)
+        from[0] = '\0';
+    else
+        from = NULL;
     if (pix_strbuf_add(&b, "", 0) < 0)
         goto nomem;
     while (*s) {
@@ -84,8 +110,12 @@ int pix_env_expand(const char *in, char **out, char *why, size_t why_size)
             s += 2;
         } else if (s[1] == '{') {
             const char *end = NULL;
-            if (expand_ref(s, &end, &b, why, why_size) < 0)
+            bool used = false;
+            if (expand_ref(s, &end, &b, &used, why, why_size) < 0)
                 goto fail;
+            if (used && from)
+                note_from(from, from_size, s + 2, strspn(s + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "abcdefghijklmnopqrstuvwxyz0123456789_"));
             s = end;
         } else {
             if (pix_strbuf_add(&b, "$", 1) < 0)

@@ -12,4 +12,11 @@
  * value, only its name). */
 int pix_env_expand(const char *in, char **out, char *why, size_t why_size);
 
+/* The same; from (when not NULL) receives the variables whose values went
+ * into *out, as "${A}" or "${A}, ${B}" ("" when none: a default taken
+ * because the variable was unset or empty is the file's own text), so that
+ * messages can name where a value came from instead of quoting it. */
+int pix_env_expand_from(const char *in, char **out, char *from, size_t from_size, char *why,
+                        size_t why_size);
+
 #endif

@@ -91,7 +91,10 @@ char *pix_vips_error(char *buf, size_t size)
     char *text = vips_error_buffer_copy();
     pix_one_line(text ? text : "", buf, size);
     g_free(text);
+    /* Some libvips failures leave no message (a loader that gives up
+     * after only a warning, or a message another thread took).  The
+     * caller's text before it already says what failed on which file. */
     if (!buf[0])
-        snprintf(buf, size, "unknown libvips error");
+        snprintf(buf, size, "no reason given by libvips");
     return buf;
 }

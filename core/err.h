@@ -46,7 +46,9 @@ bool pix_vips_open_begin(void);
 void pix_vips_open_end(bool held);
 
 /* libvips' error buffer as one line (newlines become "; ", the trailing one
- * dropped), copied into buf and cleared in one step; "unknown libvips
- * error" when it was empty.  Returns buf. */
+ * dropped), copied into buf and cleared in one step; "no reason given by
+ * libvips" when it was empty, for after the caller's own words on what
+ * failed ("cannot read the png header: no reason given by libvips").
+ * Returns buf. */
 char *pix_vips_error(char *buf, size_t size);
 #endif

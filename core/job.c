@@ -235,8 +235,11 @@ int pix_job_add_rendition(pix_job *job, const char *name, VipsImage *img, const 
         pix_err_set(err, "rendition '%s' has no image", name ? name : "");
         return -1;
     }
-    if (!name || !*name || strchr(name, '/')) {
-        pix_err_set(err, "invalid rendition name '%s' (empty or with '/')", name ? name : "");
+    /* Every rendition's name becomes {rendition} in its key, whichever
+     * stage named it: checked here once for all of them. */
+    const char *why = NULL;
+    if (pix_rendition_check(name, &why) < 0) {
+        pix_err_set(err, "invalid rendition name '%s': %s", name ? name : "", why);
         goto out;
     }
     for (size_t i = 0; i < job->n_rend; i++)
@@ -326,19 +329,41 @@ static void fetch(pix_job *job)
         pix_job_skip(job, "written by pixpipe itself (an output, not an original)");
 }
 
-/* The format, from the bytes: a file no loader knows fails (or, found in
- * a folder walk, is skipped as not an image). */
+/* Whether limits.formats lists family. */
+static bool format_accepted(const pix_pipeline *p, const char *family)
+{
+    for (size_t i = 0; i < p->n_formats; i++)
+        if (strcmp(p->formats[i], family) == 0)
+            return true;
+    return false;
+}
+
+/* The format, from the bytes, never the name: a PDF renamed .jpg is a PDF.
+ * A file no loader knows fails (or, found in a folder walk, is skipped as
+ * not an image).  A format the pipeline does not accept fails here, before
+ * its loader runs: the header read below already parses the file. */
 static void detect(pix_job *job)
 {
+    const pix_pipeline *p = job->pipeline;
     bool held = pix_vips_open_begin();
-    const char *family = pix_format_detect(job->bytes, job->len);
+    const char *what = NULL;
+    const char *family = pix_format_detect(job->bytes, job->len, &what);
     pix_vips_open_end(held);
-    if (family)
-        snprintf(job->format, sizeof job->format, "%s", family);
-    else if (job->skip_unknown)
-        pix_job_skip(job, "not an image format libvips can read");
-    else
-        pix_job_fail(job, NULL, "not an image format libvips can read (%zu bytes)", job->len);
+    if (!family) {
+        if (job->skip_unknown)
+            pix_job_skip(job, "not an image format libvips can read");
+        else
+            pix_job_fail(job, NULL, "not an image format libvips can read (%zu bytes)", job->len);
+        return;
+    }
+    snprintf(job->format, sizeof job->format, "%s", family);
+    if (!format_accepted(p, family)) {
+        char list[256] = "";
+        for (size_t i = 0, n = 0; i < p->n_formats && n < sizeof list; i++)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", p->formats[i]);
+        pix_job_fail(job, NULL, "is %s (format %s), which this pipeline does not accept "
+                     "(limits.formats: %s)", what ? what : "a file", family, list);
+    }
 }
 
 /* Reads the header only (sequential access, nothing decoded yet). */
@@ -354,7 +379,12 @@ static void read_header(pix_job *job)
     pix_vips_open_end(held);
     if (!im)
         return;
-    int pages = vips_image_get_n_pages(im);
+    /* the raw field: vips_image_get_n_pages() says 1 for 10000 pages or
+     * more, which would hide the very files limits.max_pages is for */
+    int pages = 1;
+    if (vips_image_get_typeof(im, VIPS_META_N_PAGES) != G_TYPE_INT ||
+        vips_image_get_int(im, VIPS_META_N_PAGES, &pages) < 0)
+        pages = 1; /* an int checked first: no libvips message to take */
     const char *compression = NULL;
     if (strcmp(job->format, "heif") == 0 && vips_image_get_typeof(im, "heif-compression") &&
         vips_image_get_string(im, "heif-compression", &compression) == 0 && compression &&
@@ -367,16 +397,66 @@ static void read_header(pix_job *job)
     pix_job_time(job, "header", pix_now_ms() - t0);
 }
 
-/* The pixel limit, before any pixel is decoded. */
+/* "3.2 GiB", "512 MiB", "1 GiB": a byte count as the limit messages say it. */
+static const char *human_bytes(double bytes, char *buf, size_t size)
+{
+    static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    size_t u = 0;
+    while (bytes >= 1024 && u + 1 < sizeof units / sizeof *units) {
+        bytes /= 1024;
+        u++;
+    }
+    if (u == 0 || bytes == floor(bytes))
+        snprintf(buf, size, "%.0f %s", bytes, units[u]);
+    else
+        snprintf(buf, size, "%.1f %s", bytes, units[u]);
+    return buf;
+}
+
+/* The limits that bound the cost of a decode, from the header alone and so
+ * before any pixel is decoded: pages, pixels, then the memory estimate. */
 static void check_pixels(pix_job *job)
 {
     const pix_pipeline *p = job->pipeline;
-    int w = job->src.width, h = job->src.height;
-    uint64_t pixels = (uint64_t)w * (uint64_t)h * (uint64_t)job->src.pages;
-    if (p->max_pixels && pixels > p->max_pixels)
+    int w = job->src.width, h = job->src.height, pages = job->src.pages;
+    bool frames = strcmp(job->format, "gif") == 0 || strcmp(job->format, "webp") == 0;
+    const char *unit = frames ? "frame" : "page";
+
+    /* a TIFF of 1x1 directories is tiny in pixels yet costs an open and a
+     * libvips image per page: the count has a bound of its own */
+    if (p->max_pages && (uint64_t)pages > p->max_pages) {
+        pix_job_fail(job, NULL, "has %d %ss%s, over limits.max_pages (%" PRIu64 ")", pages, unit,
+                     strcmp(job->format, "tiff") == 0 ? " (TIFF directories)" : "",
+                     p->max_pages);
+        return;
+    }
+    uint64_t pixels = (uint64_t)w * (uint64_t)h * (uint64_t)pages;
+    if (p->max_pixels && pixels > p->max_pixels) {
         pix_job_fail(job, NULL, "is %dx%d%s = %" PRIu64 " pixels, over limits.max_pixels "
-                     "(%" PRIu64 ")", w, h, job->src.pages > 1 ? " x pages" : "", pixels,
+                     "(%" PRIu64 ")", w, h, pages > 1 ? " x pages" : "", pixels,
                      p->max_pixels);
+        return;
+    }
+    if (!p->max_memory || !job->header)
+        return;
+    /* The decode holds one page unless it keeps an animation's frames
+     * (decode.c), at the loader's own band count and depth: a 16-bit RGBA
+     * TIFF takes 8 bytes a pixel before it is brought to 8 bits. */
+    int bands = vips_image_get_bands(job->header);
+    VipsBandFormat bf = vips_image_get_format(job->header);
+    int bpb = (int)vips_format_sizeof(bf);
+    int decoded = pix_decode_keeps_animation(job) ? pages : 1;
+    double bytes = (double)w * h * bands * bpb * decoded;
+    if (bytes <= (double)p->max_memory)
+        return;
+    bool is_float = bf == VIPS_FORMAT_FLOAT || bf == VIPS_FORMAT_DOUBLE;
+    bool is_complex = bf == VIPS_FORMAT_COMPLEX || bf == VIPS_FORMAT_DPCOMPLEX;
+    char est[32], lim[32];
+    pix_job_fail(job, NULL, "would take about %s decoded (%dx%d x %d band%s x %d-bit%s x %d "
+                 "%s%s), over limits.max_memory (%s)", human_bytes(bytes, est, sizeof est), w, h,
+                 bands, bands == 1 ? "" : "s", bpb * 8,
+                 is_float ? " float" : is_complex ? " complex" : "", decoded, unit,
+                 decoded == 1 ? "" : "s", human_bytes((double)p->max_memory, lim, sizeof lim));
 }
 
 /* The stages in order.  Before each, the deadline: a job that cannot end

@@ -2,6 +2,7 @@
 #include "strbuf.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,19 +74,90 @@ static int walk(const char *tmpl, const char *src_key, const char *rendition, co
     return 0;
 }
 
+/* The problem of a segment of the template made of literal text only
+ * (n bytes, lit holding the first ones; has_placeholder false), or NULL: such a segment is in
+ * every key, so "..", "." and "" ("a//b", a trailing '/') would be in
+ * every key too.  A segment with a placeholder is checked once expanded. */
+static const char *literal_segment_problem(const char *lit, size_t n, bool has_placeholder,
+                                           bool last)
+{
+    if (has_placeholder)
+        return NULL;
+    if (n == 2 && lit[0] == '.' && lit[1] == '.')
+        return "has a '..' segment, which would climb out of the destination";
+    if (n == 1 && lit[0] == '.')
+        return "has a '.' segment";
+    if (n == 0)
+        return last ? "ends with '/': a key names a file, not a folder"
+                    : "has an empty segment ('//')";
+    return NULL;
+}
+
+/* Splits tmpl at its literal '/' and checks each segment as above. */
+static const char *template_segments_problem(const char *tmpl)
+{
+    char lit[8];
+    size_t n = 0;
+    bool ph = false;
+
+    for (const char *p = tmpl;; p++) {
+        if (*p == '\0' || *p == '/') {
+            const char *why = literal_segment_problem(lit, n, ph, *p == '\0');
+            if (why || !*p)
+                return why;
+            n = 0;
+            ph = false;
+        } else if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+            lit[n < sizeof lit ? n : sizeof lit - 1] = *p;
+            n++;
+            p++;
+        } else if (*p == '{') {
+            const char *end = strchr(p, '}');
+            if (!end)
+                return NULL; /* walk() says so */
+            ph = true;
+            p = end;
+        } else {
+            /* Only the first bytes matter to tell ".." or "." apart; a
+             * control character anywhere is refused by the key check. */
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return "holds a control character";
+            lit[n < sizeof lit ? n : sizeof lit - 1] = *p;
+            n++;
+        }
+    }
+}
+
 int pix_template_check(const char *tmpl, pix_err *err)
 {
+    return pix_template_check_as(tmpl, NULL, err);
+}
+
+int pix_template_check_as(const char *tmpl, const char *as, pix_err *err)
+{
+    char q[300];
+    const char *shown = q, *why;
+
     if (!tmpl || !*tmpl)
         return pix_err_set(err, "key template is empty");
+    if (as)
+        snprintf(q, sizeof q, "(%s)", as);
+    else
+        snprintf(q, sizeof q, "'%.250s%s'", tmpl, strlen(tmpl) > 250 ? "..." : "");
     if (tmpl[0] == '/')
-        return pix_err_set(err, "key template '%s' starts with '/': keys are relative to the "
-                           "destination bucket or root", tmpl);
+        return pix_err_set(err, "key template %s starts with '/': keys are relative to the "
+                           "destination bucket or root", shown);
+    pix_err werr;
     bool seen = false;
-    if (walk(tmpl, "", "", "", NULL, &seen, err) < 0)
-        return -1;
+    if (walk(tmpl, "", "", "", NULL, &seen, &werr) < 0)
+        return as ? pix_err_set(err, "key template %s is not a valid template", shown)
+                  : pix_err_set(err, "%s", werr.msg);
+    if ((why = template_segments_problem(tmpl)))
+        return pix_err_set(err, "key template %s %s; keys stay inside the destination bucket "
+                           "or root", shown, why);
     if (!seen)
-        return pix_err_set(err, "key template '%s' lacks {rendition}: every rendition "
-                           "would be written to the same key", tmpl);
+        return pix_err_set(err, "key template %s lacks {rendition}: every rendition "
+                           "would be written to the same key", shown);
     return 0;
 }
 
@@ -96,7 +168,17 @@ char *pix_template_expand(const char *tmpl, const char *src_key, const char *ren
     if (walk(tmpl, src_key, rendition, ext, &b, NULL, err) < 0)
         goto fail;
     if (!b.s || !*b.s) {
-        pix_err_set(err, "key template '%s' gives an empty key for '%s'", tmpl, src_key);
+        pix_err_set(err, "the key template gives an empty key for '%s'", src_key);
+        goto fail;
+    }
+    /* The source key comes from outside (an S3 event, a folder walk): one
+     * holding ".." through {key}, {dir} or {name} must not move the output
+     * out of the destination, whichever storage writes it.  The template
+     * itself is not quoted: it may come from the environment. */
+    const char *why = NULL;
+    if (pix_key_check(b.s, &why) < 0) {
+        pix_err_set(err, "refusing destination key '%s' made from source key '%s': %s", b.s,
+                    src_key, why);
         goto fail;
     }
     return b.s;
@@ -139,4 +221,23 @@ int pix_key_check_len(const char *key, size_t len, const char **why)
 int pix_key_check(const char *key, const char **why)
 {
     return pix_key_check_len(key, key ? strlen(key) : 0, why);
+}
+
+int pix_rendition_check(const char *name, const char **why)
+{
+    static const char *w;
+    if (!why)
+        why = &w;
+    if (!name || !*name)
+        return *why = "a rendition name cannot be empty", -1;
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        return *why = "a rendition name cannot be '.' or '..': as {rendition} it would make a "
+                      "'.' or '..' segment of the key", -1;
+    for (const char *p = name; *p; p++) {
+        if (*p == '/')
+            return *why = "a rendition name is one key segment, without '/'", -1;
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return *why = "a rendition name cannot hold a control character", -1;
+    }
+    return 0;
 }

@@ -107,7 +107,12 @@ static int set_value(const pix_optsection *fc, const pix_option *o, const pix_yn
      * guess between "unset" and "empty string" (write "" for the latter). */
     if (val->type != PIX_YSCALAR || val->null)
         return wrong_type(fc, o, val, err);
-    if (pix_optvalue_set(o, val->text, config, why, sizeof why) < 0)
+    /* A value from ${VAR} may be a secret (${AWS_SECRET_ACCESS_KEY}): its
+     * errors name the variable, never the value. */
+    char as[300];
+    if (val->from_env)
+        snprintf(as, sizeof as, "the value from %s", val->from_env);
+    if (pix_optvalue_set_as(o, val->text, val->from_env ? as : NULL, config, why, sizeof why) < 0)
         return value_error(fc, o, val, why, err);
     return 0;
 }

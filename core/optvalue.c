@@ -66,9 +66,14 @@ static bool bounded(const pix_option *opt)
     return opt->min < opt->max;
 }
 
-/* The value as messages quote it: never a secret, never a whole essay. */
-static const char *shown(const pix_option *opt, const char *text, char *buf, size_t size)
+/* The value as messages quote it: never a secret, never a whole essay, and
+ * never a value that came from the environment (as says where it came
+ * from instead: "the value from ${VAR}"; NULL when it was written as is). */
+static const char *shown(const pix_option *opt, const char *text, const char *as, char *buf,
+                         size_t size)
 {
+    if (as)
+        return as;
     if (opt->flags & PIX_OPT_SECRET)
         return "the value (secret, not shown)";
     if (strlen(text) > 60)
@@ -79,25 +84,25 @@ static const char *shown(const pix_option *opt, const char *text, char *buf, siz
 }
 
 /* "VALUE is not EXPECTED": text (borrowed) did not parse as the type. */
-static int not_a(const pix_option *opt, const char *expected, const char *text, char *why,
-                 size_t why_size)
+static int not_a(const pix_option *opt, const char *expected, const char *text, const char *as,
+                 char *why, size_t why_size)
 {
     char q[80];
-    snprintf(why, why_size, "%s is not %s", shown(opt, text, q, sizeof q), expected);
+    snprintf(why, why_size, "%s is not %s", shown(opt, text, as, q, sizeof q), expected);
     return -1;
 }
 
-static int out_of_range(const pix_option *opt, const char *what, const char *text, char *why,
-                        size_t why_size)
+static int out_of_range(const pix_option *opt, const char *what, const char *text,
+                        const char *as, char *why, size_t why_size)
 {
     char q[80];
     snprintf(why, why_size, "%s is out of range; expected %s from %.15g to %.15g",
-             shown(opt, text, q, sizeof q), what, opt->min, opt->max);
+             shown(opt, text, as, q, sizeof q), what, opt->min, opt->max);
     return -1;
 }
 
-static int parse_int(const pix_option *opt, const char *text, void *config, char *why,
-                     size_t why_size)
+static int parse_int(const pix_option *opt, const char *text, const char *as, void *config,
+                     char *why, size_t why_size)
 {
     char *end;
     long long v;
@@ -105,15 +110,15 @@ static int parse_int(const pix_option *opt, const char *text, void *config, char
     errno = 0;
     v = strtoll(text, &end, 10);
     if (end == text || *end)
-        return not_a(opt, "an int; expected a whole number", text, why, why_size);
+        return not_a(opt, "an int; expected a whole number", text, as, why, why_size);
     if (errno == ERANGE || (bounded(opt) && ((double)v < opt->min || (double)v > opt->max)))
-        return out_of_range(opt, "an int", text, why, why_size);
+        return out_of_range(opt, "an int", text, as, why, why_size);
     *(int64_t *)field(opt, config) = v;
     return 0;
 }
 
-static int parse_number(const pix_option *opt, const char *text, void *config, char *why,
-                        size_t why_size)
+static int parse_number(const pix_option *opt, const char *text, const char *as, void *config,
+                        char *why, size_t why_size)
 {
     char *end;
     double v;
@@ -121,15 +126,15 @@ static int parse_number(const pix_option *opt, const char *text, void *config, c
     errno = 0;
     v = strtod(text, &end);
     if (end == text || *end || !isfinite(v))
-        return not_a(opt, "a number; expected e.g. 0.5 or 12", text, why, why_size);
+        return not_a(opt, "a number; expected e.g. 0.5 or 12", text, as, why, why_size);
     if (bounded(opt) && (v < opt->min || v > opt->max))
-        return out_of_range(opt, "a number", text, why, why_size);
+        return out_of_range(opt, "a number", text, as, why, why_size);
     *(double *)field(opt, config) = v;
     return 0;
 }
 
-static int parse_bool(const pix_option *opt, const char *text, void *config, char *why,
-                      size_t why_size)
+static int parse_bool(const pix_option *opt, const char *text, const char *as, void *config,
+                      char *why, size_t why_size)
 {
     static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
 
@@ -139,26 +144,26 @@ static int parse_bool(const pix_option *opt, const char *text, void *config, cha
             return 0;
         }
     }
-    return not_a(opt, "a bool; expected true or false (or yes/no, on/off)", text, why,
+    return not_a(opt, "a bool; expected true or false (or yes/no, on/off)", text, as, why,
                  why_size);
 }
 
-static int parse_size_opt(const pix_option *opt, const char *text, void *config, char *why,
-                          size_t why_size)
+static int parse_size_opt(const pix_option *opt, const char *text, const char *as, void *config,
+                          char *why, size_t why_size)
 {
     uint64_t v;
 
     if (pix_parse_size(text, &v) < 0)
-        return not_a(opt, "a size; expected a count such as 4096, 100K, 50MB or 1.5GiB", text,
+        return not_a(opt, "a size; expected a count such as 4096, 100K, 50MB or 1.5GiB", text, as,
                      why, why_size);
     if (bounded(opt) && ((double)v < opt->min || (double)v > opt->max))
-        return out_of_range(opt, "a size", text, why, why_size);
+        return out_of_range(opt, "a size", text, as, why, why_size);
     *(uint64_t *)field(opt, config) = v;
     return 0;
 }
 
-static int parse_enum(const pix_option *opt, const char *text, void *config, char *why,
-                      size_t why_size)
+static int parse_enum(const pix_option *opt, const char *text, const char *as, void *config,
+                      char *why, size_t why_size)
 {
     char q[80], list[512], hint[128] = "";
 
@@ -169,26 +174,27 @@ static int parse_enum(const pix_option *opt, const char *text, void *config, cha
         }
     }
     /* A suggestion would leak most of a secret value. */
-    if (!(opt->flags & PIX_OPT_SECRET))
+    if (!(opt->flags & PIX_OPT_SECRET) && !as)
         pix_suggest_clause(text, opt->choices, hint, sizeof hint);
-    snprintf(why, why_size, "%s is not one of %s%s", shown(opt, text, q, sizeof q),
+    snprintf(why, why_size, "%s is not one of %s%s", shown(opt, text, as, q, sizeof q),
              pix_join(opt->choices, ", ", list, sizeof list), hint);
     return -1;
 }
 
-static int parse_colour_opt(const pix_option *opt, const char *text, void *config, char *why,
-                            size_t why_size)
+static int parse_colour_opt(const pix_option *opt, const char *text, const char *as, void *config,
+                            char *why, size_t why_size)
 {
     pix_colour c;
 
     if (pix_parse_colour(text, &c) < 0)
         return not_a(opt, "a colour; expected #rgb, #rrggbb, #rrggbbaa or a name such as "
-                          "black, white, red, transparent", text, why, why_size);
+                          "black, white, red, transparent", text, as, why, why_size);
     *(pix_colour *)field(opt, config) = c;
     return 0;
 }
 
-static int check_length(const pix_option *opt, const char *text, char *why, size_t why_size)
+static int check_length(const pix_option *opt, const char *text, const char *as, char *why,
+                        size_t why_size)
 {
     char q[80];
     size_t len = strlen(text);
@@ -196,7 +202,7 @@ static int check_length(const pix_option *opt, const char *text, char *why, size
     if (!bounded(opt) || ((double)len >= opt->min && (double)len <= opt->max))
         return 0;
     snprintf(why, why_size, "%s is too %s; expected a string of %.15g to %.15g characters",
-             shown(opt, text, q, sizeof q), (double)len < opt->min ? "short" : "long", opt->min,
+             shown(opt, text, as, q, sizeof q), (double)len < opt->min ? "short" : "long", opt->min,
              opt->max);
     return -1;
 }
@@ -238,12 +244,12 @@ nomem:
     return -1;
 }
 
-int pix_optvalue_set(const pix_option *opt, const char *text, void *config, char *why,
-                     size_t why_size)
+int pix_optvalue_set_as(const pix_option *opt, const char *text, const char *as, void *config,
+                        char *why, size_t why_size)
 {
     switch (opt->type) {
     case PIX_OPT_STRING: {
-        if (check_length(opt, text, why, why_size) < 0)
+        if (check_length(opt, text, as, why, why_size) < 0)
             return -1;
         char *copy = strdup(text), **dst = field(opt, config);
         if (!copy) {
@@ -254,16 +260,22 @@ int pix_optvalue_set(const pix_option *opt, const char *text, void *config, char
         *dst = copy;
         return 0;
     }
-    case PIX_OPT_INT: return parse_int(opt, text, config, why, why_size);
-    case PIX_OPT_NUMBER: return parse_number(opt, text, config, why, why_size);
-    case PIX_OPT_BOOL: return parse_bool(opt, text, config, why, why_size);
-    case PIX_OPT_SIZE: return parse_size_opt(opt, text, config, why, why_size);
-    case PIX_OPT_ENUM: return parse_enum(opt, text, config, why, why_size);
+    case PIX_OPT_INT: return parse_int(opt, text, as, config, why, why_size);
+    case PIX_OPT_NUMBER: return parse_number(opt, text, as, config, why, why_size);
+    case PIX_OPT_BOOL: return parse_bool(opt, text, as, config, why, why_size);
+    case PIX_OPT_SIZE: return parse_size_opt(opt, text, as, config, why, why_size);
+    case PIX_OPT_ENUM: return parse_enum(opt, text, as, config, why, why_size);
     case PIX_OPT_STRLIST: return pix_optvalue_set_list(opt, &text, 1, config, why, why_size);
-    case PIX_OPT_COLOUR: return parse_colour_opt(opt, text, config, why, why_size);
+    case PIX_OPT_COLOUR: return parse_colour_opt(opt, text, as, config, why, why_size);
     }
     snprintf(why, why_size, "unknown option type %d", (int)opt->type);
     return -1;
+}
+
+int pix_optvalue_set(const pix_option *opt, const char *text, void *config, char *why,
+                     size_t why_size)
+{
+    return pix_optvalue_set_as(opt, text, NULL, config, why, why_size);
 }
 
 /* Splits "[a, 'b c', d]" into items; quotes are stripped, no escapes. */

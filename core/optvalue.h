@@ -21,6 +21,12 @@ size_t pix_optvalue_align(pix_opt_type type);
 int pix_optvalue_set(const pix_option *opt, const char *text, void *config, char *why,
                      size_t why_size);
 
+/* The same, with as (when not NULL) standing for the value in every
+ * message instead of the text itself, e.g. "the value from ${VAR}" for a
+ * value the environment gave, which may be a secret. */
+int pix_optvalue_set_as(const pix_option *opt, const char *text, const char *as, void *config,
+                        char *why, size_t why_size);
+
 /* Same for a STRLIST given as a list: items are copied. */
 int pix_optvalue_set_list(const pix_option *opt, const char *const *items, size_t n,
                           void *config, char *why, size_t why_size);

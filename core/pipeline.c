@@ -10,9 +10,11 @@
 #include "host.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "optfill.h"
 #include "options.h"
 #include "suggest.h"
@@ -31,21 +33,166 @@ typedef struct loader {
 /* ---------------------------------------------------- limits and output */
 
 typedef struct limits_cfg {
-    uint64_t max_input_bytes, max_pixels;
+    uint64_t max_input_bytes, max_pixels, max_memory;
+    int64_t max_pages;
     int fail_on;
+    pix_strlist formats;
+    char *job_timeout;
 } limits_cfg;
 
 static const char *const fail_on_choices[] = {"none", "truncated", "error", "warning", NULL};
+
+/* The bounds of limits.job_timeout (0 aside, which means none): under a
+ * tenth of a second no decode finishes; a job still running after a
+ * quarter of an hour is stuck, not working. */
+#define JOB_TIMEOUT_MIN_MS 100
+#define JOB_TIMEOUT_MAX_MS (15 * 60 * 1000)
 
 static const pix_option limits_table[] = {
     {"max_input_bytes", PIX_OPT_SIZE, 0, offsetof(limits_cfg, max_input_bytes), "50MB", 0, 0,
      NULL, "Largest source object read, in bytes; 0 for no limit."},
     {"max_pixels", PIX_OPT_SIZE, 0, offsetof(limits_cfg, max_pixels), "100M", 0, 0, NULL,
-     "Largest source image decoded, width x height; 0 for no limit."},
+     "Largest source image decoded, width x height x pages; 0 for no limit."},
+    {"max_pages", PIX_OPT_INT, 0, offsetof(limits_cfg, max_pages), "500", 0, 1000000, NULL,
+     "Most pages (frames, TIFF directories, PDF pages) a source may have; 0 for no limit."},
+    {"max_memory", PIX_OPT_SIZE, 0, offsetof(limits_cfg, max_memory), "1GiB", 0, 0, NULL,
+     "Largest estimated decoded size (width x height x bands x bytes per band x pages "
+     "decoded), checked before decoding; 0 for no limit."},
+    {"formats", PIX_OPT_STRLIST, 0, offsetof(limits_cfg, formats),
+     "[jpeg, png, webp, gif, heif, tiff, jxl]", 0, 0, NULL,
+     "Formats a source may be in, detected from its bytes; svg and pdf only by opting in."},
+    {"job_timeout", PIX_OPT_STRING, 0, offsetof(limits_cfg, job_timeout), "60s", 1, 32, NULL,
+     "Longest a job may run (500ms, 30s, 2m; at most 15m), its worker stopped past it; 0 for "
+     "no limit."},
     {"fail_on", PIX_OPT_ENUM, 0, offsetof(limits_cfg, fail_on), "error", 0, 0, fail_on_choices,
      "Which decoder complaints fail the job."},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL},
 };
+
+/* A duration: a number and a unit (ms, s, m), "0" alone for none.  There
+ * is no duration option type, and a bare number would leave the unit to a
+ * guess.  Returns 0 with *ms, or -1. */
+static int parse_duration_ms(const char *text, int64_t *ms)
+{
+    static const struct { const char *unit; double ms; } units[] = {
+        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000},
+    };
+    /* digits with at most one point: strtod alone would take "inf", "0x1p4" */
+    size_t n = strspn(text, "0123456789.");
+    const char *dot = memchr(text, '.', n);
+    if (n == 0 || (dot && memchr(dot + 1, '.', n - (size_t)(dot + 1 - text))) ||
+        (n == 1 && dot))
+        return -1;
+    double v = strtod(text, NULL);
+    const char *unit = text + n;
+    while (*unit == ' ')
+        unit++;
+    if (!*unit) {
+        if (v != 0)
+            return -1;
+        *ms = 0;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (strcmp(unit, units[i].unit) == 0) {
+            double total = v * units[i].ms;
+            if (total > (double)INT64_MAX / 2)
+                return -1;
+            *ms = (int64_t)(total + 0.5);
+            return 0;
+        }
+    return -1;
+}
+
+/* limits.job_timeout, parsed and bounded; at: its node, for messages. */
+static int load_job_timeout(loader *ld, const pix_ynode *at, const char *text)
+{
+    int64_t ms = 0;
+
+    if (parse_duration_ms(text, &ms) < 0)
+        return pix_err_set(ld->err, "%s:%d:%d: limits: job_timeout: '%s' is not a duration; "
+                           "expected a number and a unit, ms, s or m (500ms, 30s, 2m), or 0 for "
+                           "no limit", ld->path, at->line, at->col, text);
+    if (ms != 0 && (ms < JOB_TIMEOUT_MIN_MS || ms > JOB_TIMEOUT_MAX_MS))
+        return pix_err_set(ld->err, "%s:%d:%d: limits: job_timeout: %s is %s the %s of %s "
+                           "(0 for no limit)", ld->path, at->line, at->col, text,
+                           ms < JOB_TIMEOUT_MIN_MS ? "under" : "over",
+                           ms < JOB_TIMEOUT_MIN_MS ? "minimum" : "maximum",
+                           ms < JOB_TIMEOUT_MIN_MS ? "100ms" : "15m");
+    ld->p->job_timeout_ms = ms;
+    return 0;
+}
+
+/* The formats a pipeline may name, for messages: the defaults, then those
+ * only opted in to. */
+static const char *acceptable_formats(const char **names, size_t cap, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; pix_format_info_at(i); i++) {
+            const pix_format_info *f = pix_format_info_at(i);
+            if (f->policy == (pass ? PIX_FORMAT_OPT_IN : PIX_FORMAT_DEFAULT) && n + 1 < cap)
+                names[n++] = f->name;
+        }
+    names[n] = NULL;
+    return pix_join(names, ", ", buf, size);
+}
+
+/* limits.formats: each name known (aliases such as jpg, tif, avif taken),
+ * none of those no pipeline may accept, each kept once.  at: the list's
+ * node, NULL when the default applies. */
+static int load_formats(loader *ld, const pix_ynode *at, const pix_strlist *list)
+{
+    const char *names[PIX_MAX_FORMATS + 1];
+    char known[256], hint[128];
+    pix_pipeline *p = ld->p;
+
+    acceptable_formats(names, sizeof names / sizeof *names, known, sizeof known);
+    for (size_t i = 0; i < list->count; i++) {
+        const pix_ynode *it = at && at->type == PIX_YSEQ && i < at->n ? at->items[i] : at;
+        int line = it ? it->line : 0, col = it ? it->col : 0;
+        const pix_format_info *f = pix_format_info_find(list->items[i]);
+        if (!f)
+            return pix_err_set(ld->err, "%s:%d:%d: limits: formats[%zu]: unknown format '%s'%s; "
+                               "known: %s", ld->path, line, col, i, list->items[i],
+                               pix_suggest_clause(list->items[i], names, hint, sizeof hint),
+                               known);
+        bool alias = strcmp(list->items[i], f->name) != 0;
+        if (f->policy == PIX_FORMAT_NEVER)
+            return pix_err_set(ld->err, "%s:%d:%d: limits: formats[%zu]: %s (%s%s%s%s) can never "
+                               "be accepted: %s", ld->path, line, col, i, list->items[i],
+                               alias ? "format " : "", alias ? f->name : "",
+                               alias ? ", " : "", f->what, f->why);
+        bool seen = false;
+        for (size_t k = 0; k < p->n_formats; k++)
+            seen |= p->formats[k] == f->name;
+        if (!seen && p->n_formats < PIX_MAX_FORMATS)
+            p->formats[p->n_formats++] = f->name;
+    }
+    if (p->n_formats == 0)
+        return pix_err_set(ld->err, "%s:%d:%d: limits: formats: the list is empty, so no source "
+                           "could be accepted; list the formats to accept (known: %s)", ld->path,
+                           at ? at->line : 0, at ? at->col : 0, known);
+    return 0;
+}
+
+/* libvips' blocks are process-wide: setup.c blocked every untrusted
+ * loader, and a pipeline opting in to SVG or PDF lets back exactly that
+ * loader (its file, buffer and source classes), once, when it is read,
+ * before any job or worker process starts. */
+static int unblock_opted_in(const pix_pipeline *p, pix_err *err)
+{
+    for (size_t i = 0; i < p->n_formats; i++) {
+        const pix_format_info *f = pix_format_info_find(p->formats[i]);
+        if (!f || f->policy != PIX_FORMAT_OPT_IN || !f->loader)
+            continue;
+        if (VIPS_INIT("pixpipe"))
+            return pix_err_set(err, "%s: limits: formats: cannot start libvips to allow %s",
+                               p->path, f->name);
+        vips_operation_block_set(f->loader, FALSE);
+    }
+    return 0;
+}
 
 typedef struct output_cfg {
     char *rendition;
@@ -99,14 +246,25 @@ static int load_limits(loader *ld, const pix_ynode *root)
     const pix_ypair *pr = pix_ymap_pair(root, "limits");
     pix_optsection fc = {ld->path, "limits", pr ? pr->key->line : root->line,
                          pr ? pr->key->col : root->col, NULL};
+    const pix_ynode *map = pr && pr->val->type == PIX_YMAP ? pr->val : NULL;
+    const pix_ynode *tval = pix_ymap_get(map, "job_timeout");
     limits_cfg cfg = {0};
+    int rc = -1;
 
     if (pix_optfill(&fc, limits_table, pr ? pr->val : NULL, &cfg, ld->err) < 0)
-        return -1;
+        goto out;
     ld->p->max_input_bytes = cfg.max_input_bytes;
     ld->p->max_pixels = cfg.max_pixels;
+    ld->p->max_pages = (uint64_t)cfg.max_pages;
+    ld->p->max_memory = cfg.max_memory;
     ld->p->fail_on = (pix_fail_on)cfg.fail_on;
-    return 0;
+    if (load_formats(ld, pix_ymap_get(map, "formats"), &cfg.formats) < 0 ||
+        load_job_timeout(ld, tval ? tval : pr ? pr->key : root, cfg.job_timeout) < 0)
+        goto out;
+    rc = 0;
+out:
+    pix_config_free(limits_table, &cfg);
+    return rc;
 }
 
 static int load_output(loader *ld, const pix_ynode *root)
@@ -122,9 +280,16 @@ static int load_output(loader *ld, const pix_ynode *root)
 
     if (pix_optfill(&fc, output_table, pr ? pr->val : NULL, &cfg, ld->err) < 0)
         goto out;
-    if (strchr(cfg.rendition, '/')) {
-        pix_err_set(ld->err, "%s:%d:%d: output: rendition: '%s' must be a non-empty name "
-                    "without '/'", ld->path, at->line, at->col, cfg.rendition);
+    const pix_ynode *rend = pix_ymap_get(pr ? pr->val : NULL, "rendition");
+    if (pix_rendition_check(cfg.rendition, NULL) < 0) {
+        char q[160];
+        if (rend && rend->from_env)
+            snprintf(q, sizeof q, "the value from %s", rend->from_env);
+        else
+            snprintf(q, sizeof q, "'%.120s'", cfg.rendition);
+        pix_err_set(ld->err, "%s:%d:%d: output: rendition: %s must be a non-empty name "
+                    "without '/', other than '.' and '..', with no control character",
+                    ld->path, at->line, at->col, q);
         goto out;
     }
     if ((problem = pix_encode_problem(&pix_host_api, &cfg.enc, why, sizeof why))) {
@@ -263,6 +428,32 @@ static int want_section(loader *ld, const pix_ynode *root, const char *key, cons
 
 /* ------------------------------------------------ source / destination */
 
+static bool serves_scheme(const pix_plugin *pl, const char *scheme)
+{
+    const pix_storage_plugin *st = pix_storage_of(pl);
+    return st && st->scheme && !strcmp(st->scheme, scheme);
+}
+
+/* Whether a local folder is "/" itself ("/", "//", "/./..", or a path that
+ * resolves there): keys are checked to stay inside the root, which then
+ * means anywhere, and a walk of the source would read the whole disk. */
+static bool is_file_system_root(const char *folder)
+{
+    char real[PATH_MAX];
+    if (realpath(folder, real))
+        return !strcmp(real, "/");
+    if (folder[0] != '/')
+        return false;
+    for (const char *p = folder; *p;) {
+        size_t n = strcspn(p, "/");
+        if (!(n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')))
+            return false;
+        p += n;
+        p += *p == '/';
+    }
+    return true;
+}
+
 static int load_storage(loader *ld, const pix_ynode *root, const char *section, bool is_dest,
                         pix_instance **inst, char **bucket)
 {
@@ -309,6 +500,13 @@ static int load_storage(loader *ld, const pix_ynode *root, const char *section, 
     if ((bval || rval) && want_string(ld, bval ? bval : rval, section, bval ? "bucket" : "root",
                                       "a bucket name or folder", bucket) < 0)
         goto out;
+    if (*bucket && serves_scheme(pl, PIX_SCHEME_FILE) && is_file_system_root(*bucket)) {
+        const pix_ynode *rv = bval ? bval : rval;
+        pix_err_set(ld->err, "%s:%d:%d: %s: %s: '%s' is the whole file system; give the "
+                    "folder of the %s", ld->path, rv->line, rv->col, section,
+                    bval ? "bucket" : "root", *bucket, is_dest ? "outputs" : "sources");
+        goto out;
+    }
     const char *def_root = pix_storage_of(pl)->default_root;
     if (is_dest && !*bucket && def_root && !(*bucket = strdup(def_root))) {
         pix_err_set(ld->err, "out of memory");
@@ -320,7 +518,11 @@ static int load_storage(loader *ld, const pix_ynode *root, const char *section, 
                                 "a key template such as \"{dir}/{name}-{rendition}.{ext}\"",
                                 &ld->p->key_template) < 0)
             goto out;
-        if (kval && pix_template_check(ld->p->key_template, ld->err) < 0) {
+        char as[300];
+        if (kval && kval->from_env)
+            snprintf(as, sizeof as, "the value from %s", kval->from_env);
+        if (kval && pix_template_check_as(ld->p->key_template, kval->from_env ? as : NULL,
+                                          ld->err) < 0) {
             pix_err_prefix(ld->err, "%s:%d:%d: %s: key", ld->path, kval->line, kval->col,
                            section);
             goto out;
@@ -509,6 +711,8 @@ pix_pipeline *pix_pipeline_parse(const char *path, const char *text, size_t len,
         load_metadata(&ld, root) < 0 || load_limits(&ld, root) < 0 ||
         load_output(&ld, root) < 0 || load_stages(&ld, root) < 0 || load_trigger(&ld, root) < 0)
         goto out;
+    if (unblock_opted_in(p, err) < 0) /* the whole pipeline is valid: only now */
+        goto out;
     rc = 0;
 out:
     pix_ynode_free(root);
@@ -523,29 +727,35 @@ pix_pipeline *pix_pipeline_load(const char *path, pix_registry *reg, pix_err *er
 {
     FILE *f = fopen(path, "rb");
     char *text = NULL;
-    size_t len = 0, cap = 0;
+    size_t len = 0;
     pix_pipeline *p = NULL;
+    struct stat st;
 
     if (!f) {
         pix_err_set(err, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    for (;;) {
-        if (len + 4096 > cap) {
-            char *t = realloc(text, cap = cap ? cap * 2 : 8192);
-            if (!t) {
-                pix_err_set(err, "%s: out of memory", path);
-                goto out;
-            }
-            text = t;
-        }
-        size_t n = fread(text + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
+    /* Refused before anything is read: a pipeline is a few KiB, and a huge
+     * or endless file (/dev/zero, a FIFO fed forever) must not be taken
+     * into memory.  A file that is not regular, or grows meanwhile, is cut
+     * off at the cap by the read below. */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > PIX_YMAX_BYTES) {
+        pix_err_set(err, "%s: %lld bytes, over the %d bytes (1 MiB) a pipeline file may have",
+                    path, (long long)st.st_size, PIX_YMAX_BYTES);
+        goto out;
     }
+    if (!(text = malloc(PIX_YMAX_BYTES + 1))) {
+        pix_err_set(err, "%s: out of memory", path);
+        goto out;
+    }
+    len = fread(text, 1, PIX_YMAX_BYTES + 1, f);
     if (ferror(f)) {
         pix_err_set(err, "%s: cannot read: %s", path, strerror(errno));
+        goto out;
+    }
+    if (len > PIX_YMAX_BYTES) {
+        pix_err_set(err, "%s: over the %d bytes (1 MiB) a pipeline file may have", path,
+                    PIX_YMAX_BYTES);
         goto out;
     }
     p = pix_pipeline_parse(path, text, len, reg, err);

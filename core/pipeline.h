@@ -47,6 +47,9 @@ typedef enum pix_fail_on {
     PIX_FAIL_ON_NONE = 0, PIX_FAIL_ON_TRUNCATED, PIX_FAIL_ON_ERROR, PIX_FAIL_ON_WARNING,
 } pix_fail_on;
 
+/* The most formats limits.formats can hold (it holds each once). */
+#define PIX_MAX_FORMATS 16
+
 typedef struct pix_pipeline {
     char *path;                /* file it came from ("<embedded>/default.yaml") */
     char *name;                /* `name:`; defaults to the file's stem        */
@@ -63,6 +66,14 @@ typedef struct pix_pipeline {
     pix_fail_on fail_on;       /* limits.fail_on, default error              */
     int64_t job_timeout_ms;    /* limits.job_timeout, default 30 s: a job's
                                   worker is killed past it (core/pool.c)     */
+    uint64_t max_pages;        /* limits.max_pages, default 500; 0 = none    */
+    uint64_t max_memory;       /* limits.max_memory, default 1GiB: estimated
+                                  decoded bytes; 0 = none                    */
+    /* limits.formats: the format families a source may be in (the names of
+     * pix_format_info, static strings), in the pipeline's order, NULL after
+     * the last */
+    const char *formats[PIX_MAX_FORMATS + 1];
+    size_t n_formats;
 
     char *output_rendition;    /* output.rendition, default "main"           */
     pix_encode output;         /* output.*; output.format is static           */

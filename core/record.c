@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define J(rec) ((json_t *)(rec))
 #define R(json) ((pix_record *)(json))
@@ -20,16 +21,75 @@ void pix_record_free(pix_record *rec)
 }
 
 /* Ignores failures on purpose: a record field that cannot be allocated is
- * not worth failing a job for, and the setters have no error channel. */
-static void set(pix_record *rec, const char *key, json_t *value)
+ * not worth failing a job for, and the setters have no error channel.
+ * json_object_set_new() takes value even when it fails (a key that is not
+ * UTF-8, a NULL value), so value is never released here after the call.
+ * Returns whether value is now stored under key. */
+static bool set(pix_record *rec, const char *key, json_t *value)
 {
-    if (!rec || !key || !value || json_object_set_new(J(rec), key, value) < 0)
+    if (!rec || !key) {
         json_decref(value);
+        return false;
+    }
+    return json_object_set_new(J(rec), key, value) == 0;
+}
+
+/* The length of the well-formed UTF-8 character at s, or 0 (an overlong
+ * form, a surrogate, past U+10FFFF, cut short). */
+static size_t utf8_char(const unsigned char *s)
+{
+    unsigned lo = 0x80, hi = 0xbf;
+    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+             : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    if (n < 2)
+        return n;
+    if (s[0] == 0xe0)
+        lo = 0xa0;
+    else if (s[0] == 0xed)
+        hi = 0x9f;
+    else if (s[0] == 0xf0)
+        lo = 0x90;
+    else if (s[0] == 0xf4)
+        hi = 0x8f;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* value as a JSON string.  JSON holds only UTF-8, and a plugin may pass
+ * bytes from an image file: each byte that is not part of a well-formed
+ * character becomes U+FFFD, so that setting a key always replaces it.
+ * NULL only when out of memory. */
+static json_t *text(const char *value)
+{
+    json_t *j = json_string(value);
+    if (j)
+        return j;
+    char *fixed = malloc(3 * strlen(value) + 1), *o = fixed;
+    if (!fixed)
+        return NULL;
+    for (const unsigned char *s = (const unsigned char *)value; *s;) {
+        size_t n = utf8_char(s);
+        if (n) {
+            memcpy(o, s, n);
+            o += n, s += n;
+        } else {
+            memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+            o += 3, s++;
+        }
+    }
+    *o = '\0';
+    j = json_string(fixed);
+    free(fixed);
+    return j;
 }
 
 void pix_rec_set_str(pix_record *rec, const char *key, const char *value)
 {
-    set(rec, key, value ? json_string(value) : json_null());
+    set(rec, key, value ? text(value) : json_null());
 }
 
 void pix_rec_set_int(pix_record *rec, const char *key, int64_t value)
@@ -37,9 +97,11 @@ void pix_rec_set_int(pix_record *rec, const char *key, int64_t value)
     set(rec, key, json_integer((json_int_t)value));
 }
 
+/* NaN and the infinities, which JSON cannot write, are stored as null. */
 void pix_rec_set_num(pix_record *rec, const char *key, double value)
 {
-    set(rec, key, json_real(value));
+    json_t *num = json_real(value);
+    set(rec, key, num ? num : json_null());
 }
 
 void pix_rec_set_bool(pix_record *rec, const char *key, bool value)
@@ -49,15 +111,14 @@ void pix_rec_set_bool(pix_record *rec, const char *key, bool value)
 
 /* The child of rec under key when it is of type; else a new one from make()
  * stored there, replacing whatever was.  Borrowed from rec; NULL when out of
- * memory. */
+ * memory or when key is not UTF-8 (JSON cannot hold it). */
 static json_t *child_of(pix_record *rec, const char *key, json_type type, json_t *(*make)(void))
 {
     json_t *child = json_object_get(J(rec), key);
     if (child && json_typeof(child) == type)
         return child;
     child = make();
-    set(rec, key, child);
-    return json_object_get(J(rec), key) == child ? child : NULL;
+    return set(rec, key, child) ? child : NULL;
 }
 
 pix_record *pix_rec_object(pix_record *rec, const char *key)
@@ -84,7 +145,7 @@ void pix_rec_append_str(pix_record *rec, const char *list_key, const char *value
 {
     json_t *list = list_of(rec, list_key);
     if (list)
-        json_array_append_new(list, json_string(value ? value : ""));
+        json_array_append_new(list, text(value ? value : ""));
 }
 
 int pix_rec_get_str(const pix_record *rec, const char *key, const char **out)

@@ -11,6 +11,9 @@
 pix_record *pix_record_new(void);
 void pix_record_free(pix_record *rec);
 
+/* Setting a key replaces what it held.  Text that is not UTF-8 is stored
+ * with U+FFFD for each bad byte, NaN and the infinities as null (JSON has
+ * neither); a key that is not UTF-8 is not stored. */
 void pix_rec_set_str(pix_record *rec, const char *key, const char *value);
 void pix_rec_set_int(pix_record *rec, const char *key, int64_t value);
 void pix_rec_set_num(pix_record *rec, const char *key, double value);

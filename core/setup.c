@@ -40,6 +40,17 @@ int pix_vips_start(const char *argv0, pix_err *err)
     /* Every job works on a different image: caching operations across jobs
      * only holds memory (RSS must stay flat over thousands of images). */
     vips_cache_set_max(0);
+    /* Every upload is hostile until proved otherwise.  Loaders libvips
+     * marks untrusted (ImageMagick, poppler, librsvg, FITS, OpenEXR, PPM,
+     * .v, ...) are not hardened against hostile files: block them all, for
+     * the whole process, before any pipeline is read.  libvips 8.14 marks
+     * JPEG XL untrusted too, yet it is one of the formats pixpipe accepts
+     * by default (limits.formats), so it is let back explicitly, saver
+     * included.  A pipeline that opts in to SVG or PDF unblocks exactly
+     * that loader when it is parsed (core/pipeline.c). */
+    vips_block_untrusted_set(TRUE);
+    vips_operation_block_set("VipsForeignLoadJxl", FALSE);
+    vips_operation_block_set("VipsForeignSaveJxl", FALSE);
     if (pix_http_global_init() < 0)
         return pix_err_set(err, "cannot start libcurl");
     g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO,

@@ -20,16 +20,28 @@ struct pix_ynode {
     pix_ytype type;
     int line, col;     /* 1-based position of the node's first character */
     char *text;        /* SCALAR: the value (env-expanded unless a key)   */
+    char *from_env;    /* SCALAR: "${VAR}" (or "${A}, ${B}") when a variable's
+                          value went into text, else NULL: messages then
+                          name it instead of quoting text, which may hold a
+                          secret                                          */
     bool null;         /* SCALAR: a plain empty, "~" or "null" scalar     */
     size_t n;          /* MAP: pairs; SEQ: items                          */
     pix_ypair *pairs;  /* MAP, in document order; keys are unique          */
     pix_ynode **items; /* SEQ                                             */
 };
 
+/* The largest pipeline text read, and the deepest nesting of lists and
+ * mappings: pipeline files are small and shallow, and libyaml's scanner
+ * works harder with every open flow collection ("[[[[..."). */
+#define PIX_YMAX_BYTES (1024 * 1024)
+#define PIX_YMAX_DEPTH 64
+
 /* Parses the first document of text.  *root is NULL for an empty document
  * (only comments or nothing), else a tree the caller frees with
  * pix_ynode_free().  Errors (YAML syntax, duplicate keys, non-scalar keys,
- * more than one document, ${VAR} errors) read "path:line:col: ...".
+ * more than one document, ${VAR} errors, a NUL byte in a scalar, text over
+ * PIX_YMAX_BYTES, nesting deeper than PIX_YMAX_DEPTH, too many anchors or
+ * aliases) read "path:line:col: ...".  Time and memory are linear in len.
  * Returns 0 or -1 with err. */
 int pix_ytree_parse(const char *path, const char *text, size_t len, pix_ynode **root,
                     pix_err *err);

@@ -128,7 +128,9 @@ static int fs_get(const pix_ctx *ctx, pix_job *job, const char *bucket, const ch
 
     if (!path)
         return -1;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named as an input would block open() until a
+     * writer comes; it is refused below as not a regular file instead. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         host->job_error(job, "cannot open %s: %s", path, strerror(errno));
         goto out;

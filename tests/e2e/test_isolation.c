@@ -184,3 +184,36 @@ Test(isolation, off_runs_in_process)
     expect_stored("good1"), expect_stored("good2");
     free(out), free(err);
 }
+
+/* A hostile SVGZ: a whole gzip stream with bytes after its end sends
+ * libvips 8.14's SVG sniffer round a loop that never ends (fixed upstream
+ * in 8.17.3, libvips #4693).  Made here, 115 bytes. */
+static void make_hanging_svgz(const char *rel)
+{
+    char *p = tu_strf("%s/%s", tmp, rel);
+    int rc = tu_runf(NULL, NULL, "printf '<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" "
+                     "height=\"10\"/>' | /bin/gzip -9 > %s && printf 'bytes after the end' >> %s",
+                     p, p);
+    cr_assert_eq(rc, 0, "cannot make %s", p);
+    free(p);
+}
+
+/* With SVG opted in, the hanging file is stopped at job_timeout and the
+ * others are done.  (Without the opt-in, libvips 8.14 still runs the SVG
+ * sniffer while detecting the format, so it is stopped the same way: the
+ * refusal before any sniff is still to come.) */
+Test(isolation, hanging_svgz_fails_alone)
+{
+    make("good1"), make("good2"), make("good3");
+    make_hanging_svgz("in/poison.svgz");
+    write_pipeline("job_timeout: 2s, formats: [jpeg, svg]");
+    char *out = NULL, *err = NULL;
+    int rc = run("-j 2 in", &out, &err);
+    cr_expect_eq(rc, 1, "exit %d\n%s%s", rc, out, err);
+    cr_expect(strstr(out, "3 processed, 1 failed, 0 skipped"), "%s", out);
+    expect_stored("good1"), expect_stored("good2"), expect_stored("good3");
+    cr_expect(strstr(err, "pixpipe: failed: in/poison.svgz: exceeded its time limit "
+                          "(limits.job_timeout: 2 s) and was stopped"), "%s", err);
+    free(out), free(err);
+
+}

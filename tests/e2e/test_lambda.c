@@ -1167,13 +1167,22 @@ Test(lambda, concurrency_out_of_range_refused)
 }
 
 /* A poison record in an SQS batch fails alone: a worker that segfaults,
- * one that aborts and one that hangs past limits.job_timeout each cost
- * only their own message (batchItemFailures names exactly those three),
+ * one that aborts, one that hangs in a stage and one that hangs in libvips'
+ * SVG sniffer past limits.job_timeout each cost only their own message
+ * (batchItemFailures names exactly those four),
  * the good records are stored, and the same runtime answers the next
  * invocation with new workers in place of the dead ones. */
 Test(lambda, poison_records_fail_alone_in_sqs_batch)
 {
     lt_need_servers();
+    /* and an SVGZ whose sniff never ends in libvips 8.14 (test_isolation.c),
+     * uploaded with the images */
+    char *svgz = tu_strf("%s/up/%s/z/poison.svgz", lt_dir, lt_tag);
+    cr_assert_eq(tu_runf(NULL, NULL, "mkdir -p \"$(dirname '%s')\" && printf '<svg xmlns="
+                         "\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>' | "
+                         "/bin/gzip -9 > '%s' && printf 'bytes after the end' >> '%s'",
+                         svgz, svgz, svgz), 0);
+    free(svgz);
     lt_upload((const char *const[]){ "z/ok1.jpg", "z/segv.jpg", "z/ok2.jpg", "z/hang.jpg",
                                      "z/abort.jpg", "z/ok3.jpg", "z/next.jpg", NULL });
     char *yaml = tu_strf(
@@ -1182,7 +1191,7 @@ Test(lambda, poison_records_fail_alone_in_sqs_batch)
         "destination: { storage: s3, bucket: " LT_DST ", endpoint: \"%s\", path_style: true,\n"
         "               key: \"out/{dir}/{name}-{rendition}.{ext}\" }\n"
         "metadata:    { backend: sqlite, path: ./md.db }\n"
-        "limits:      { job_timeout: 2s }\n"
+        "limits:      { job_timeout: 2s, formats: [jpeg, svg] }\n"
         "output:      { rendition: large, format: jpeg, quality: 80 }\n"
         "stages:\n"
         "  - crashy:    {}\n"
@@ -1198,11 +1207,13 @@ Test(lambda, poison_records_fail_alone_in_sqs_batch)
                             lt_sqs_s3("m-segv", lt_s3_event("z/segv.jpg", NULL)),
                             lt_sqs_s3("m-ok2", lt_s3_event("z/ok2.jpg", NULL)),
                             lt_sqs_s3("m-hang", lt_s3_event("z/hang.jpg", NULL)),
+                            lt_sqs_s3("m-svgz", lt_s3_event("z/poison.svgz", NULL)),
                             lt_sqs_s3("m-abort", lt_s3_event("z/abort.jpg", NULL)),
                             lt_sqs_s3("m-ok3", lt_s3_event("z/ok3.jpg", NULL)), NULL);
     char *id = lt_invoke(ev, 30000);
     lt_expect_response(id, "{\"batchItemFailures\":[{\"itemIdentifier\":\"m-segv\"},"
-                           "{\"itemIdentifier\":\"m-hang\"},{\"itemIdentifier\":\"m-abort\"}]}");
+                           "{\"itemIdentifier\":\"m-hang\"},{\"itemIdentifier\":\"m-svgz\"},"
+                           "{\"itemIdentifier\":\"m-abort\"}]}");
     char *id2 = lt_invoke(lt_records(lt_sqs_s3("m-next", lt_s3_event("z/next.jpg", NULL)), NULL),
                           30000);
     lt_expect_response(id2, "{\"batchItemFailures\":[]}");

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <vips/vips.h>
 
 const char *tu_build(void)
@@ -437,4 +438,44 @@ int tu_gate_admin(const char *method, const char *path, const char *body, json_t
     free(args);
     free(out);
     return status;
+}
+
+int tu_image_decode(const char *path, int *w, int *h)
+{
+    tu_vips_init();
+    VipsImage *im = vips_image_new_from_file(path, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+    double avg = 0;
+    int rc = -1;
+    /* vips_avg reads every pixel, so a cut or damaged file fails here */
+    if (im && vips_avg(im, &avg, NULL) == 0) {
+        if (w) *w = vips_image_get_width(im);
+        if (h) *h = vips_image_get_height(im);
+        rc = 0;
+    }
+    if (im)
+        g_object_unref(im);
+    vips_error_clear();
+    return rc;
+}
+
+static void tu_digest_hex(const EVP_MD *type, unsigned size, const void *data, size_t len,
+                          char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    out[0] = '\0';
+    if (EVP_Digest(data, len, md, &n, type, NULL) != 1 || n != size)
+        return;
+    for (unsigned i = 0; i < size; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void tu_md5_hex(const void *data, size_t len, char out[33])
+{
+    tu_digest_hex(EVP_md5(), 16, data, len, out);
+}
+
+void tu_sha256_hex(const void *data, size_t len, char out[65])
+{
+    tu_digest_hex(EVP_sha256(), 32, data, len, out);
 }

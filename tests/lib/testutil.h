@@ -62,4 +62,13 @@ int tu_image_size(const char *path, int *w, int *h, int *bands);
 /* True when the file exists. */
 int tu_exists(const char *path);
 
+/* Decodes every pixel of an image (not only its header), failing on a
+ * truncated or corrupt file, and gives its width and height (either may
+ * be NULL).  Returns 0, or -1 when it does not decode whole. */
+int tu_image_decode(const char *path, int *w, int *h);
+/* The MD5 of len bytes as 32 lower-case hex digits, into out. */
+void tu_md5_hex(const void *data, size_t len, char out[33]);
+/* The SHA-256 of len bytes as 64 lower-case hex digits, into out. */
+void tu_sha256_hex(const void *data, size_t len, char out[65]);
+
 #endif

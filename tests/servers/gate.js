@@ -4,7 +4,8 @@
 // signature with AWS's own signer (@smithy/signature-v4) and refuses a
 // mismatch the way AWS does, because neither server checks signatures.
 // It also injects faults (error status, connection reset, delay) for the
-// retry tests and counts what it saw.  See README.md for the admin API.
+// retry tests, random ones at a rate for the soak test (faults.js), and
+// counts what it saw.  See README.md for the admin API.
 //
 // Used by servers.js; also runnable alone:
 //   node gate.js --service s3 --upstream http://127.0.0.1:PORT [--port 0]
@@ -14,9 +15,19 @@ const crypto = require('crypto');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
+const { Chaos, sendFaulted } = require('./faults');
+
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const LOG_LIMIT = 10000;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+// Drops a connection with a TCP reset (a plain close where Node has no
+// resetAndDestroy).
+function resetSocket(socket) {
+  if (socket.destroyed) return;
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
 
 // RFC 3986 unreserved characters stay; everything else is %XX, as AWS wants.
 function escapeUri(s) {
@@ -98,6 +109,7 @@ class Gate {
     this.log = [];
     this.seq = 0;
     this.stats = { seen: 0, forwarded: 0, refused: 0, faulted: 0, reset: 0 };
+    this.chaos = opts.chaos || null; // random faults (faults.js), off unless configured
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 30000;
     this.agent = new http.Agent({ keepAlive: true });
@@ -129,6 +141,20 @@ class Gate {
   }
 
   async handle(req, res) {
+    // Random faults: an S3 request is matched on its URL, so its fate is
+    // drawn before the body is read and a reset comes mid-request.
+    let fate = null;
+    const decided = !!this.chaos && this.service === 's3';
+    if (decided) fate = this.chaos.decide(this.service, req.method, req.url, req.headers, null);
+    if (fate && fate.kind === 'reset_request') {
+      this.stats.seen += 1;
+      const entry = { id: `gate-${this.name}-${++this.seq}`, service: this.service,
+        method: req.method, url: req.url, text: '', chaos: fate.kind };
+      this.record(entry, 'reset', 0);
+      this.chaos.count(this.service, fate);
+      resetSocket(req.socket);
+      return;
+    }
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('error', () => res.destroy());
@@ -166,7 +192,28 @@ class Gate {
         message: fault.message || 'Fault injected by the test gate.' });
       return;
     }
-    this.forward(req, res, body, entry);
+    if (!fault && this.chaos) {
+      if (!decided) fate = this.chaos.decide(this.service, req.method, req.url, req.headers, entry.text);
+      if (fate) {
+        entry.chaos = fate.kind;
+        this.chaos.count(this.service, fate);
+        if (fate.kind === 'reset_request') {
+          this.record(entry, 'reset', 0);
+          resetSocket(req.socket);
+          return;
+        }
+        if (fate.status) {
+          this.record(entry, 'faulted', fate.status);
+          this.sendError(req, res, id, fate);
+          return;
+        }
+        if (fate.kind === 'slow') {
+          await new Promise((r) => setTimeout(r, fate.delay_ms));
+          fate = null;
+        }
+      }
+    }
+    this.forward(req, res, body, entry, fate);
   }
 
   // The next pending fault that applies to this request, consumed.
@@ -296,12 +343,24 @@ class Gate {
     }
   }
 
-  // Sends the request upstream unchanged and streams the answer back.
-  forward(req, res, body, entry) {
+  // Sends the request upstream unchanged and streams the answer back; with
+  // a random fault's fate (reset_response, slow_body), the whole answer is
+  // read first and sent back cut (faults.js).
+  forward(req, res, body, entry, fate) {
     const up = http.request({
       host: this.upstream.hostname, port: this.upstream.port, method: req.method,
       path: req.url, headers: req.headers, agent: this.agent,
     }, (upRes) => {
+      if (fate) {
+        const parts = [];
+        upRes.on('data', (c) => parts.push(c));
+        upRes.on('end', () => {
+          this.record(entry, fate.kind === 'reset_response' ? 'reset' : 'forwarded', upRes.statusCode);
+          sendFaulted(res, upRes.statusCode, upRes.rawHeaders, Buffer.concat(parts), fate,
+            (fin) => (fin ? req.socket.destroy() : resetSocket(req.socket)));
+        });
+        return;
+      }
       this.record(entry, 'forwarded', upRes.statusCode);
       res.writeHead(upRes.statusCode, upRes.rawHeaders);
       upRes.pipe(res);
@@ -322,6 +381,7 @@ class Gate {
 // The admin API for a set of gates (see README.md).
 function createAdmin(gates, info) {
   const all = Object.values(gates);
+  const chaos = info.chaos || (all.find((g) => g.chaos) || {}).chaos || null;
   const pick = (service) => (service ? [gates[service]].filter(Boolean) : all);
   return http.createServer((req, res) => {
     const chunks = [];
@@ -361,6 +421,30 @@ function createAdmin(gates, info) {
         for (const g of targets) g.faults.push(fault);
         return reply(200, { ok: true, fault });
       }
+      // Random faults (faults.js, README.md "Random faults"); /reset leaves
+      // them alone, so a test's reset never switches off another's soak.
+      if (url.pathname === '/chaos' || url.pathname === '/chaos/off') {
+        if (!chaos) return reply(404, { error: 'these gates have no random-fault stage' });
+        const match = req.method === 'GET' ? url.searchParams.get('match') : body.match;
+        if (req.method === 'POST' && url.pathname === '/chaos') {
+          try {
+            return reply(200, { ok: true, chaos: Chaos.view(chaos.configure(body)) });
+          } catch (e) {
+            return reply(400, { error: e.message });
+          }
+        }
+        if (req.method === 'POST') {
+          const done = chaos.off(match);
+          if (match && !done.length) return reply(404, { error: `no random faults for match ${match}` });
+          return reply(200, { ok: true, chaos: done.map(Chaos.view) });
+        }
+        if (req.method === 'GET') {
+          const found = chaos.list(match);
+          if (match && !found.length) return reply(404, { error: `no random faults for match ${match}` });
+          return reply(200, match ? Chaos.view(found[0]) : found.map(Chaos.view));
+        }
+        return reply(405, { error: `${req.method} ${url.pathname}: use GET or POST` });
+      }
       if (req.method === 'POST' && url.pathname === '/reset') {
         for (const g of pick(body.service)) {
           g.faults = body.match ? g.faults.filter((f) => f.match !== body.match) : [];
@@ -391,7 +475,7 @@ function createAdmin(gates, info) {
           for (const e of g.log) {
             if (matches(e, match)) {
               out.push({ id: e.id, service: e.service, method: e.method, url: e.url,
-                outcome: e.outcome, status: e.status });
+                outcome: e.outcome, status: e.status, ...(e.chaos ? { chaos: e.chaos } : {}) });
             }
           }
         }
@@ -402,7 +486,7 @@ function createAdmin(gates, info) {
   });
 }
 
-module.exports = { Gate, createAdmin, s3CanonicalPath, EMPTY_SHA256 };
+module.exports = { Gate, createAdmin, s3CanonicalPath, EMPTY_SHA256, Chaos };
 
 if (require.main === module) {
   const args = require('util').parseArgs({ options: {
@@ -411,7 +495,7 @@ if (require.main === module) {
     'access-key': { type: 'string', default: 'S3RVER' }, 'secret-key': { type: 'string', default: 'S3RVER' },
   } }).values;
   const gate = new Gate({ service: args.service, upstream: args.upstream,
-    accessKeyId: args['access-key'], secretAccessKey: args['secret-key'] });
+    accessKeyId: args['access-key'], secretAccessKey: args['secret-key'], chaos: new Chaos() });
   const token = crypto.randomBytes(8).toString('hex');
   const admin = createAdmin({ [args.service]: gate }, { token });
   (async () => {

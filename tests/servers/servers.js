@@ -15,6 +15,7 @@ const path = require('path');
 const S3rver = require('s3rver');
 const dynalite = require('dynalite');
 const { Gate, createAdmin } = require('./gate');
+const { Chaos } = require('./faults');
 const { startLambda } = require('./runtime');
 
 const HOST = '127.0.0.1';
@@ -48,15 +49,18 @@ async function main() {
   await new Promise((resolve, reject) => { ddb.once('error', reject); ddb.listen(0, HOST, resolve); });
   const ddbPort = ddb.address().port;
 
+  // One random-fault stage for both gates (faults.js), off until a test
+  // switches it on for its own requests through the admin API.
+  const chaos = new Chaos();
   const gates = {
     s3: new Gate({ service: 's3', name: 's3', upstream: `http://${HOST}:${s3Port}`,
-      accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }),
+      accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY, chaos }),
     dynamodb: new Gate({ service: 'dynamodb', name: 'ddb', upstream: `http://${HOST}:${ddbPort}`,
-      accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }),
+      accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY, chaos }),
   };
   const gateS3Port = await gates.s3.listen(0, HOST);
   const gateDdbPort = await gates.dynamodb.listen(0, HOST);
-  const admin = createAdmin(gates, { token });
+  const admin = createAdmin(gates, { token, chaos });
   await new Promise((resolve, reject) => { admin.once('error', reject); admin.listen(0, HOST, resolve); });
   const adminPort = admin.address().port;
 
