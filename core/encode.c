@@ -2,6 +2,12 @@
 #include "encode.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -219,20 +225,63 @@ const char *pix_format_detect(const void *data, size_t len, const char **what)
 
 /* Whether libheif has an AV1 encoder: asked once by encoding a tiny image,
  * since the saver exists whichever encoders libheif was built with. */
-static gpointer probe_avif(gpointer unused)
+static bool probe_avif_here(void)
 {
-    (void)unused;
     VipsImage *im = NULL;
     void *buf = NULL;
     size_t len = 0;
-    gboolean ok = vips_black(&im, 16, 16, "bands", 3, NULL) == 0 &&
-                  vips_heifsave_buffer(im, &buf, &len, "compression",
-                                       VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "effort", 0, NULL) == 0;
+    bool ok = vips_black(&im, 16, 16, "bands", 3, NULL) == 0 &&
+              vips_heifsave_buffer(im, &buf, &len, "compression",
+                                   VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "effort", 0, NULL) == 0;
     vips_error_clear();
     g_free(buf);
     if (im)
         g_object_unref(im);
-    return GINT_TO_POINTER(ok ? 1 : 2);
+    return ok;
+}
+
+/* The threads of any libvips operation stay parked in its thread set, and
+ * a worker forked later inherits that set without the threads: its first
+ * encode waits for ever. A process that has no thread yet (the supervisor,
+ * before it forks its workers) therefore asks in a throw-away child. */
+static bool only_thread(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (!d)
+        return false;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n == 1;
+}
+
+static gpointer probe_avif(gpointer unused)
+{
+    (void)unused;
+    if (!only_thread())
+        return GINT_TO_POINTER(probe_avif_here() ? 1 : 2);
+    pid_t pid = fork();
+    if (pid < 0)
+        return GINT_TO_POINTER(probe_avif_here() ? 1 : 2);
+    if (pid == 0)
+        _exit(probe_avif_here() ? 0 : 1);
+    int status = 0;
+    /* bounded: a broken encoder must not stop the pipeline from loading */
+    for (int waited_ms = 0;; waited_ms += 10) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            break;
+        if (waited_ms >= 20000) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            status = 1 << 8;
+            break;
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return GINT_TO_POINTER(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 1 : 2);
 }
 
 static bool avif_works(void)

@@ -61,7 +61,7 @@ static const pix_option limits_table[] = {
     {"formats", PIX_OPT_STRLIST, 0, offsetof(limits_cfg, formats),
      "[jpeg, png, webp, gif, heif, tiff, jxl]", 0, 0, NULL,
      "Formats a source may be in, detected from its bytes; svg and pdf only by opting in."},
-    {"job_timeout", PIX_OPT_STRING, 0, offsetof(limits_cfg, job_timeout), "60s", 1, 32, NULL,
+    {"job_timeout", PIX_OPT_STRING, 0, offsetof(limits_cfg, job_timeout), "30s", 1, 32, NULL,
      "Longest a job may run (500ms, 30s, 2m; at most 15m), its worker stopped past it; 0 for "
      "no limit."},
     {"fail_on", PIX_OPT_ENUM, 0, offsetof(limits_cfg, fail_on), "error", 0, 0, fail_on_choices,

@@ -526,7 +526,7 @@ Test(pipeline, limits_defaults_for_hostile_uploads)
     cr_expect_null(p->formats[7]);
     cr_expect_eq(p->max_pages, 500);
     cr_expect_eq(p->max_memory, 1073741824ULL);
-    cr_expect_eq(p->job_timeout_ms, 60000);
+    cr_expect_eq(p->job_timeout_ms, 30000);
     pix_pipeline_free(p);
 }
 
