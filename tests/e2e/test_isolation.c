@@ -198,22 +198,34 @@ static void make_hanging_svgz(const char *rel)
     free(p);
 }
 
-/* With SVG opted in, the hanging file is stopped at job_timeout and the
- * others are done.  (Without the opt-in, libvips 8.14 still runs the SVG
- * sniffer while detecting the format, so it is stopped the same way: the
- * refusal before any sniff is still to come.) */
+/* Without the opt-in the hanging file is refused from its bytes, at once,
+ * with the format named, and no SVG code runs; with SVG opted in it is
+ * stopped at job_timeout.  Either way the others are done. */
 Test(isolation, hanging_svgz_fails_alone)
 {
     make("good1"), make("good2"), make("good3");
     make_hanging_svgz("in/poison.svgz");
-    write_pipeline("job_timeout: 2s, formats: [jpeg, svg]");
     char *out = NULL, *err = NULL;
+
+    write_pipeline("job_timeout: 20s");
     int rc = run("-j 2 in", &out, &err);
+    cr_expect_eq(rc, 1, "exit %d\n%s%s", rc, out, err);
+    cr_expect(strstr(out, "3 processed, 1 failed, 0 skipped"), "%s", out);
+    expect_stored("good1"), expect_stored("good2"), expect_stored("good3");
+    cr_expect(strstr(err, "pixpipe: failed: in/poison.svgz: is gzip-compressed data, read by "
+                          "libvips only as SVGZ (format svg), which this pipeline does not "
+                          "accept (limits.formats: jpeg, png, webp, gif, heif, tiff, jxl)"),
+              "%s", err);
+    cr_expect(!strstr(err, "time limit"), "refused without waiting for the limit:\n%s", err);
+    free(out), free(err);
+
+    cr_assert_eq(tu_runf(NULL, NULL, "rm -rf %s/out", tmp), 0);
+    write_pipeline("job_timeout: 2s, formats: [jpeg, svg]");
+    rc = run("-j 2 in", &out, &err);
     cr_expect_eq(rc, 1, "exit %d\n%s%s", rc, out, err);
     cr_expect(strstr(out, "3 processed, 1 failed, 0 skipped"), "%s", out);
     expect_stored("good1"), expect_stored("good2"), expect_stored("good3");
     cr_expect(strstr(err, "pixpipe: failed: in/poison.svgz: exceeded its time limit "
                           "(limits.job_timeout: 2 s) and was stopped"), "%s", err);
     free(out), free(err);
-
 }
