@@ -25,6 +25,7 @@
 #include "encode.h"
 #include "keys.h"
 #include "record.h"
+#include "tiffdirs.h"
 
 double pix_now_ms(void)
 {
@@ -366,6 +367,21 @@ static void detect(pix_job *job)
     }
 }
 
+/* libtiff reads every directory whole to count them when the header is
+ * opened, seconds for a small file of 1x1 pages: the count is taken from
+ * the chain of directory offsets first, so limits.max_pages refuses such
+ * a file before libtiff sees it. */
+static void count_tiff_pages(pix_job *job)
+{
+    const pix_pipeline *p = job->pipeline;
+    if (!p->max_pages || strcmp(job->format, "tiff") != 0)
+        return;
+    int64_t dirs = pix_tiff_directories(job->bytes, job->len);
+    if (dirs > 0 && (uint64_t)dirs > p->max_pages)
+        pix_job_fail(job, NULL, "has %" PRId64 " pages (TIFF directories), over "
+                     "limits.max_pages (%" PRIu64 ")", dirs, p->max_pages);
+}
+
 /* Reads the header only (sequential access, nothing decoded yet). */
 static void read_header(pix_job *job)
 {
@@ -649,6 +665,7 @@ void pix_job_run(pix_job *job, bool dry_run)
     }
     then(job, fetch);        /* bytes and object facts; byte limit; own outputs */
     then(job, detect);       /* the format, from the bytes                      */
+    then(job, count_tiff_pages); /* before libtiff walks them all               */
     then(job, read_header);  /* size and pages, no pixel decoded                */
     then(job, check_pixels); /* the pixel limit                                 */
     if (dry_run)
