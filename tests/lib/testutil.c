@@ -301,7 +301,7 @@ static int scene_pixels(int w, int h, VipsImage **out)
     *out = mem;
     mem = NULL;
     rc = 0;
-out:
+out:;
     VipsImage *all[] = { x, y, sky, noise, sum, u8, mem };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (all[i])
