@@ -21,6 +21,8 @@ Writes OUTDIR/TARGET/seed-SHA1 files (the same input is written once):
             build-fuzz/mkimage exists, and vips + exiftool with the values of
             the metadata-sink tests); the fields the tests set; the EXIF of
             ../shared/corpus's images
+  tiff      TIFFs made here with vips (one page, several, BigTIFF, tiled);
+            ../shared/corpus's TIFFs
 Nothing is downloaded and nothing is written into the tree.  Inputs over
 64 KiB are left out: they would only slow the mutations down.
 """
@@ -340,8 +342,25 @@ def seeds_icc():
             yield read(f)
 
 
+def seeds_tiff():
+    with tempfile.TemporaryDirectory() as tmp:
+        black = os.path.join(tmp, "black.v")
+        if run("vips", "black", black, "4", "12", "--bands", "3") is not None:
+            for name, opts in (("one", "strip"), ("pages", "page-height=4"),
+                               ("big", "bigtiff,page-height=3"),
+                               ("tiled", "page-height=2,tile,tile-width=16,tile-height=16")):
+                f = os.path.join(tmp, name + ".tif")
+                if run("vips", "copy", black, "%s[%s]" % (f, opts)) is not None:
+                    yield read(f)
+    for f in shared("images/**/*.tif", "images/**/*.tiff"):
+        data = read(f)
+        if len(data) <= MAX_SEED:
+            yield data
+
+
 TARGETS = {"event": seeds_event, "pipeline": seeds_pipeline, "keys": seeds_keys,
-           "sigv4": seeds_sigv4, "record": seeds_record, "icc": seeds_icc, "exif": seeds_exif}
+           "sigv4": seeds_sigv4, "record": seeds_record, "icc": seeds_icc, "exif": seeds_exif,
+           "tiff": seeds_tiff}
 
 
 def main():
