@@ -112,6 +112,11 @@ static int th_check(const pix_ctx *ctx)
     if (strchr(cfg->name, '/'))
         return ctx->host->error(ctx, "name: '%s' has a '/'; a rendition name is one key segment",
                                 cfg->name);
+    /* one safe key segment: as {rendition}, ".." would leave the destination */
+    const char *unsafe = NULL;
+    if (ctx->host->key_check(cfg->name, &unsafe) < 0)
+        return ctx->host->error(ctx, "name: '%s' cannot be a rendition name: %s", cfg->name,
+                                unsafe);
     if ((problem = pix_encode_problem(ctx->host, &cfg->enc, why, sizeof why)))
         return ctx->host->error(ctx, "%s", problem);
     return 0;
