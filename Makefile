@@ -159,7 +159,7 @@ new-plugin:
 	@sh scripts/new-plugin.sh '$(NAME)' '$(KIND)' '$(or $(DIR),$(NAME))'
 
 clean:
-	rm -rf build build-san out demo
+	rm -rf build build-san build-fuzz out demo
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
