@@ -44,13 +44,8 @@ static bool dir_at(const tiff *t, uint64_t at, uint64_t *next)
     return true;
 }
 
-static bool dir_fits(const tiff *t, uint64_t at)
-{
-    uint64_t unused;
-    return dir_at(t, at, &unused);
-}
-
-/* The next directory's offset; 0 past the last or a directory cut short. */
+/* The next directory's offset; 0 past the last or a directory cut short
+ * (0 is never a directory: the header is there). */
 static uint64_t next_dir(const tiff *t, uint64_t at)
 {
     uint64_t next = 0;
@@ -77,22 +72,24 @@ int64_t pix_tiff_directories(const void *data, size_t len)
     } else {
         return -1;
     }
-    if (!dir_fits(&t, first))
+    uint64_t hare = 0;
+    if (!dir_at(&t, first, &hare))
         return 0;
 
     /* Brent: the hare walks on, the tortoise jumps to it at each power of
      * two; they meet only on a loop, whose length is then the distance. */
-    uint64_t tortoise = first, hare = next_dir(&t, first);
+    uint64_t tortoise = first;
     int64_t steps = 1, power = 1, lam = 1;
     while (hare != tortoise) {
-        if (!dir_fits(&t, hare))
+        uint64_t next = 0;
+        if (!dir_at(&t, hare, &next))
             return steps;
         if (power == lam) {
             tortoise = hare;
             power *= 2;
             lam = 0;
         }
-        hare = next_dir(&t, hare);
+        hare = next;
         lam++;
         steps++;
     }
