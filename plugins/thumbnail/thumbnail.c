@@ -74,7 +74,7 @@ typedef struct th_config {
 static const pix_option th_options[] = {
     { .name = "name", .type = PIX_OPT_STRING, .offset = offsetof(th_config, name),
       .def = "thumb", .min = 1, .max = 64,
-      .doc = "Name of the rendition, as {rendition} in the destination key." },
+      .doc = "Name of the rendition, as {rendition} in the destination key: one key segment, not . or .., without /." },
     { .name = "width", .type = PIX_OPT_INT, .offset = offsetof(th_config, width), .min = 1,
       .max = 100000, .doc = "Box width in pixels; when absent it equals height." },
     { .name = "height", .type = PIX_OPT_INT, .offset = offsetof(th_config, height), .min = 1,
