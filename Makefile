@@ -11,7 +11,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := vips yaml-0.1 jansson sqlite3 libcrypto libcurl
+PKGS    := vips yaml-0.1 jansson sqlite3 libcrypto libcurl libxml-2.0
 SAN     ?=
 V       ?=
 Q       := $(if $(V),,@)

@@ -37,6 +37,9 @@
  *   - What only some plugins need (the AWS client) is a service table the
  *     plugin asks for by name and version (host->service, pixpipe/aws.h).
  *
+ * History: 2.1 appended storage list() and remove(), metadata get() and
+ * remove(), and pix_object_entry.
+ *
  * Ownership rules, everywhere in this file:
  *   - "borrowed": the callee may read it only for the duration of the call
  *     (or, for host getters, until the job ends); never free it.
@@ -46,8 +49,9 @@
  *     the call fails.
  *
  * Threading: create() and destroy() run on the main thread.  A stage's
- * min_scale(), process() and finish(), a storage's get()/put()/head() and a
- * metadata backend's put() may run concurrently on several jobs (pixpipe
+ * min_scale(), process() and finish(), a storage's get()/put()/head()/
+ * list()/remove() and a metadata backend's put()/get()/remove() may run
+ * concurrently on several jobs (pixpipe
  * run -j N, Lambda records) with the same context: treat the config and the
  * state as read-only after create(), or guard the state with a lock.  A
  * given job is only ever touched by one thread at a time.
@@ -64,7 +68,7 @@ extern "C" {
 #endif
 
 #define PIX_ABI_MAJOR 2
-#define PIX_ABI_MINOR 0
+#define PIX_ABI_MINOR 1
 
 /* The symbol every plugin exports. */
 #define PIX_PLUGIN_ENTRY_SYMBOL "pix_plugin_entry"
@@ -228,6 +232,23 @@ typedef struct pix_put_info {
     size_t n_meta;
 } pix_put_info;
 
+/* One object of a storage listing.  Borrowed for the call it is handed to. */
+typedef struct pix_object_entry {
+    const char *key;  /* the whole key, '/'-separated, as stored            */
+    uint64_t size;    /* bytes                                              */
+    const char *etag; /* what get() would put in pix_object_info.etag for
+                         this object (S3: the quoted ETag), "" when none    */
+    int64_t mtime_ms; /* last modified, ms since the epoch; 0 when unknown  */
+} pix_object_entry;
+
+/* Called by storage list() once per object of a page, in key order.
+ * Returns 0 to go on, or -1 to stop the listing: list() then returns -1
+ * (the callback recorded why on the job). */
+typedef int (*pix_list_fn)(void *user, const pix_object_entry *entry);
+
+/* The most bytes of a listing's continuation token, its NUL included. */
+#define PIX_LIST_TOKEN_MAX 1024
+
 /* ------------------------------------------------------------ context */
 
 /* What every callback of a plugin instance receives.  Owned by the host;
@@ -321,6 +342,24 @@ typedef struct pix_storage_plugin {
     /* Optional.  The destination's bucket (or root) when the pipeline
      * gives none ("./out"); NULL: the pipeline must give one.  Static. */
     const char *default_root;
+
+    /* --- 2.1 --- */
+
+    /* Optional (needed to backfill a prefix).  Lists one page of the
+     * objects of bucket whose keys start with prefix ("" for all), in key
+     * order, calling each(user, entry) for every object of the page.
+     * token is NULL (or "") for the first page, else the next[] of the
+     * page before.  Writes the token of the next page into next
+     * (PIX_LIST_TOKEN_MAX bytes), or "" when this page was the last.  A
+     * page holds at most 1000 objects, so memory stays flat whatever the
+     * bucket holds.  job names the listing in errors (host->job_error()).
+     * Returns 0, or -1 (recorded on job). */
+    int (*list)(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *prefix,
+                const char *token, pix_list_fn each, void *user, char *next);
+    /* Optional (needed for on_delete: remove).  Removes bucket/key.  A
+     * missing object is success: a remove is idempotent.  Returns 0, or -1
+     * of host->job_error() naming the object. */
+    int (*remove)(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key);
     /* Appended callbacks go here, behind a PIX_ABI_MINOR bump. */
 } pix_storage_plugin;
 
@@ -329,6 +368,29 @@ typedef struct pix_metadata_plugin {
     /* Required.  Stores the job's record (borrowed), replacing any earlier
      * record of the same source bucket and key. */
     int (*put)(const pix_ctx *ctx, pix_job *job, const pix_record *record);
+
+    /* --- 2.1 --- */
+
+    /* Optional (needed for --only-stale and on_delete: remove).  The
+     * record stored for the source bucket/key, as the JSON object put()
+     * was given (the backend's own bookkeeping, such as a padded
+     * sequencer, may be in it too), in *json: malloc()ed, the host frees
+     * it with free().  *json is NULL when there is no record.  Returns 0
+     * either way, or -1 of host->job_error() when the backend cannot tell. */
+    int (*get)(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
+               char **json);
+    /* Optional (needed for on_delete: remove).  Replaces the record of
+     * bucket/key with a tombstone, {"source_bucket", "source_key",
+     * "deleted": true, "sequencer", "deleted_at"}, so that the delete is
+     * remembered: an older create arriving later fails put()'s sequencer
+     * guard.  With a sequencer ("" or NULL: none), only a record with no
+     * sequencer or one not newer than it is replaced, atomically.  Writes
+     * the record that was replaced into *old_json (malloc()ed, the host
+     * frees it; NULL when there was none or it was kept).  Returns 0 when
+     * replaced (or there was nothing), 1 when a newer record is kept and
+     * nothing changed, -1 of host->job_error(). */
+    int (*remove)(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
+                  const char *sequencer, char **old_json);
     /* Appended callbacks go here, behind a PIX_ABI_MINOR bump. */
 } pix_metadata_plugin;
 
