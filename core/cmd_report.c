@@ -81,6 +81,8 @@ static void print_json(const pix_job_done *d, const pix_reporter *r)
     json_object_set_new(line, "bucket", json_string(d->input->bucket));
     json_object_set_new(line, "key", json_string(d->input->key));
     json_object_set_new(line, "status", json_string(names[o->status]));
+    if (o->up_to_date)
+        json_object_set_new(line, "up_to_date", json_true());
     if (o->reason)
         json_object_set_new(line, "reason", json_string(o->reason));
     json_object_set_new(line, "bytes_in", json_integer((json_int_t)o->bytes_in));
@@ -109,7 +111,8 @@ static void print_text(const pix_job_done *d, const pix_reporter *r)
             print_ok(d);
         break;
     case PIX_JOB_SKIPPED:
-        if (!r->quiet)
+        /* a re-run over a bucket is mostly these: counted, not listed */
+        if (!r->quiet && !o->up_to_date)
             printf("skipped  %s: %s\n", d->input->display, reason ? reason : "");
         break;
     case PIX_JOB_FAILED:
@@ -124,8 +127,12 @@ static void print_text(const pix_job_done *d, const pix_reporter *r)
         double secs = (pix_now_ms() - r->t0) / 1000.0;
         double rate = secs > 0 ? (double)d->done / secs : 0;
         size_t left = d->total - d->done;
-        fprintf(stderr, "\r\033[K%zu/%zu  %.1f img/s  %.0f s left", d->done, d->total, rate,
-                rate > 0 ? (double)left / rate : 0.0);
+        if (d->listing)
+            fprintf(stderr, "\r\033[Klisted %zu  done %zu  %.1f objects/s", d->total, d->done,
+                    rate);
+        else
+            fprintf(stderr, "\r\033[K%zu/%zu  %.1f img/s  %.0f s left", d->done, d->total,
+                    rate, rate > 0 ? (double)left / rate : 0.0);
         fflush(stderr);
         pix_progress_set_showing(1);
     }

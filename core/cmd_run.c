@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <glib.h>
 
+#include "backfill.h"
 #include "commands.h"
 #include "event.h"
 #include "inputs.h"
@@ -31,9 +32,12 @@ static int parse_jobs(const char *s, int *out)
 
 #define RUN_USAGE                                                                          \
     "usage: pixpipe run [-p PIPELINE] [-j N] [--dry-run] [-q] [-v] [--log-format text|json]\n" \
-    "                   INPUT...\n"                                                           \
+    "                   [--only-stale] INPUT...\n"                                            \
+    "       pixpipe run [-p PIPELINE] [-j N] [--only-stale] [--prefix P] s3://BUCKET/PREFIX/\n" \
     "       pixpipe run [-p PIPELINE] [-j N] --event S3-EVENT.json\n"                          \
-    "INPUT is a file, a folder (recursed) or s3://BUCKET/KEY"
+    "INPUT is a file, a folder (recursed) or s3://BUCKET/KEY; s3://BUCKET/PREFIX/ (a trailing\n" \
+    "slash, or --prefix) processes every object under the prefix, listed page by page.\n"     \
+    "--only-stale skips sources whose record has their ETag and this pipeline's fingerprint."
 
 /* Reads an S3 event notification file into inputs. */
 static int add_event(pix_inputs *in, const char *path, pix_err *err)
@@ -60,6 +64,56 @@ static int add_event(pix_inputs *in, const char *path, pix_err *err)
                 sum.bad[i].message_id, sum.bad[i].reason);
     pix_event_summary_free(&sum);
     return rc;
+}
+
+/* "s3://BUCKET/", "s3://BUCKET/PREFIX/" or "s3://BUCKET" (with --prefix):
+ * a prefix to backfill.  Sets bucket (caller frees) and prefix (into uri
+ * or opt_prefix). */
+static bool is_prefix_uri(const char *uri, const char *opt_prefix, char **bucket,
+                          const char **prefix)
+{
+    if (strncmp(uri, "s3://", 5) != 0)
+        return false;
+    const char *b = uri + 5, *slash = strchr(b, '/');
+    size_t n = strlen(uri);
+    if (!opt_prefix && slash && uri[n - 1] != '/')
+        return false; /* s3://BUCKET/KEY: one object */
+    if (!slash)
+        slash = b + strlen(b);
+    if (slash == b)
+        return false;
+    *bucket = strndup(b, (size_t)(slash - b));
+    *prefix = opt_prefix ? opt_prefix : *slash ? slash + 1 : "";
+    return *bucket != NULL;
+}
+
+/* The backfill of each prefix argument, one after the other; the summary
+ * adds up.  Returns 0, or -1 with err (a listing failed). */
+static int run_prefixes(pix_pipeline *p, int argc, char **argv, const char *opt_prefix,
+                        const pix_run_opts *opts, pix_backfill_summary *all, pix_err *err)
+{
+    memset(all, 0, sizeof *all);
+    for (int i = 0; i < argc; i++) {
+        char *bucket = NULL;
+        const char *prefix = NULL;
+        pix_backfill_summary one;
+        if (!is_prefix_uri(argv[i], opt_prefix, &bucket, &prefix))
+            return pix_err_set(err, "%s: a prefix backfill takes prefixes only "
+                               "(s3://BUCKET/PREFIX/)", argv[i]);
+        int rc = pix_backfill(p, bucket, prefix, opts, &one, err);
+        free(bucket);
+        all->listed += one.listed;
+        all->passed_over += one.passed_over;
+        all->pages += one.pages;
+        all->list_ms += one.list_ms;
+        all->run.ok += one.run.ok;
+        all->run.failed += one.run.failed;
+        all->run.skipped += one.run.skipped;
+        all->run.up_to_date += one.run.up_to_date;
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Every input must suit the pipeline's source: S3 objects need an S3
@@ -90,11 +144,15 @@ int pix_cmd_run(int argc, char **argv)
         { "verbose", no_argument, NULL, 'v' },
         { "event", required_argument, NULL, 'e' },
         { "log-format", required_argument, NULL, 'l' },
+        { "only-stale", no_argument, NULL, 's' },
+        { "prefix", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *pipeline_path = NULL;
     const char *event_path = NULL;
+    const char *opt_prefix = NULL;
+    bool backfill = false;
     /* One job per core by default: a JPEG decodes on one thread, so images
      * side by side are what fills the machine (at most 4: memory grows
      * with each job). */
@@ -122,6 +180,8 @@ int pix_cmd_run(int argc, char **argv)
         case 'q': report.quiet = true; break;
         case 'v': pix_log_set_level(PIX_LOG_DEBUG); break;
         case 'e': event_path = optarg; break;
+        case 's': opts.only_stale = true; break;
+        case 'P': opt_prefix = optarg; break;
         case 'l':
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
                 fprintf(stderr, "pixpipe run: --log-format takes text or json, not '%s'\n",
@@ -157,6 +217,36 @@ int pix_cmd_run(int argc, char **argv)
                     "no source folder (source: { storage: fs, root: DIR })");
         goto fail;
     }
+    for (int i = optind; i < argc; i++) {
+        char *b = NULL;
+        const char *pre = NULL;
+        if (is_prefix_uri(argv[i], opt_prefix, &b, &pre))
+            backfill = true;
+        free(b);
+    }
+    if (opt_prefix && !backfill) {
+        pix_err_set(&err, "run: --prefix needs s3://BUCKET to list");
+        goto fail;
+    }
+    if (backfill && (event_path || !pix_backfill_possible(p))) {
+        pix_err_set(&err, event_path ? "run: --event and a prefix to list do not go together"
+                                     : "run: the source storage %s cannot list objects",
+                    p->source->plugin->name);
+        goto fail;
+    }
+    if (opts.only_stale && (!p->metadata || !p->metadata->metadata->get)) {
+        pix_err_set(&err, "run: --only-stale compares each source with its stored record, but "
+                    "%s", p->metadata ? "the metadata backend cannot read records back"
+                                      : "the pipeline has no metadata: section");
+        goto fail;
+    }
+    if (backfill && !pix_serves(p->source, "s3") && pix_serves(p->source, PIX_SCHEME_FILE)) {
+        pix_err_set(&err, "run: an s3:// prefix, but the pipeline's source is %s; use a "
+                    "pipeline with source: { storage: s3 }", p->source->plugin->name);
+        goto fail;
+    }
+    if (backfill)
+        goto start;
     /* Never read our own outputs back when a folder holding them is named. */
     char dest_real[PATH_MAX];
     const char *exclude = pix_serves(p->dest, PIX_SCHEME_FILE) &&
@@ -173,11 +263,12 @@ int pix_cmd_run(int argc, char **argv)
         goto fail;
     if (check_inputs(p, &in, &err) < 0)
         goto fail;
+start:
     /* started only once the inputs are known good: a mistake on the command
      * line creates no folder, database or connection */
     if (pix_isolation_wanted()) {
         /* each worker process starts its own copy of the pipeline */
-        int workers = (size_t)opts.jobs < in.n ? opts.jobs : in.n ? (int)in.n : 1;
+        int workers = backfill || (size_t)opts.jobs < in.n ? opts.jobs : in.n ? (int)in.n : 1;
         if (!(opts.pool = pix_pool_new(p, workers, opts.dry_run, &err)))
             goto fail;
     } else if ((opts.dry_run ? pix_pipeline_start_source(p, &pix_host_api, &err)
@@ -185,11 +276,30 @@ int pix_cmd_run(int argc, char **argv)
         goto fail;
     }
 
+    /* the listing runs here: the source only (workers have their own) */
+    if (backfill && opts.pool && pix_pipeline_start_source(p, &pix_host_api, &err) < 0)
+        goto fail;
     pix_run_summary sum;
     report.t0 = pix_now_ms();
+    if (backfill) {
+        pix_backfill_summary bf;
+        int rc = run_prefixes(p, argc - optind, argv + optind, opt_prefix, &opts, &bf, &err);
+        pix_report_end(&report);
+        printf("listed %zu (%zu passed over: outputs or outside the trigger): %zu processed, "
+               "%zu up to date, %zu failed, %zu skipped\n", bf.listed, bf.passed_over,
+               bf.run.ok, bf.run.up_to_date, bf.run.failed, bf.run.skipped - bf.run.up_to_date);
+        if (rc < 0)
+            goto fail;
+        status = bf.run.failed ? 1 : 0;
+        goto out;
+    }
     pix_run(p, &in, &opts, &sum);
     pix_report_end(&report);
-    printf("%zu processed, %zu failed, %zu skipped\n", sum.ok, sum.failed, sum.skipped);
+    if (opts.only_stale)
+        printf("%zu processed, %zu up to date, %zu failed, %zu skipped\n", sum.ok,
+               sum.up_to_date, sum.failed, sum.skipped - sum.up_to_date);
+    else
+        printf("%zu processed, %zu failed, %zu skipped\n", sum.ok, sum.failed, sum.skipped);
     status = sum.failed ? 1 : 0;
     goto out;
 fail:

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,8 @@ static int push(pix_inputs *in, const char *bucket, const char *key, const char 
     it->s3 = false;
     it->sequencer = NULL;
     it->message_id = NULL;
+    it->etag = NULL;
+    it->removed = false;
     if (!it->bucket || !it->key || !it->display) {
         free(it->bucket);
         free(it->key);
@@ -244,6 +247,7 @@ void pix_inputs_truncate(pix_inputs *in, size_t n)
         free(in->items[i].display);
         free(in->items[i].sequencer);
         free(in->items[i].message_id);
+        free(in->items[i].etag);
     }
     if (n < in->n)
         in->n = n;
@@ -293,4 +297,25 @@ int pix_inputs_add_s3_uri(pix_inputs *in, const char *uri, pix_err *err)
     int rc = pix_inputs_add_s3(in, bucket, slash + 1, NULL, uri, err);
     free(bucket);
     return rc;
+}
+
+int pix_inputs_add_listed(pix_inputs *in, const char *bucket, const char *key, const char *etag,
+                          bool s3, pix_err *err)
+{
+    char *display = NULL;
+    int n = s3 ? asprintf(&display, "s3://%s/%s", bucket, key)
+               : asprintf(&display, "%s/%s", bucket, key);
+    if (n < 0)
+        return pix_err_set(err, "out of memory");
+    int rc = push(in, bucket, key, display, !s3);
+    free(display);
+    if (rc < 0)
+        return pix_err_set(err, "out of memory");
+    pix_input *it = &in->items[in->n - 1];
+    it->s3 = s3;
+    if (etag && *etag && !(it->etag = strdup(etag))) {
+        pix_inputs_truncate(in, in->n - 1);
+        return pix_err_set(err, "out of memory");
+    }
+    return 0;
 }

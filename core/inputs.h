@@ -14,6 +14,8 @@ typedef struct pix_input {
     bool s3;           /* an S3 object (s3:// argument or event record)      */
     char *sequencer;   /* the S3 event's sequencer, NULL when none           */
     char *message_id;  /* the SQS message that announced it, NULL when none  */
+    char *etag;        /* the ETag a listing gave, NULL when none            */
+    bool removed;      /* an ObjectRemoved: the source was deleted           */
 } pix_input;
 
 typedef struct pix_inputs {
@@ -39,6 +41,12 @@ int pix_inputs_add_s3_msg(pix_inputs *in, const char *bucket, const char *key,
 
 /* Drops the inputs from index n on (n <= in->n), as if never added. */
 void pix_inputs_truncate(pix_inputs *in, size_t n);
+
+/* Adds an object a storage listing gave (bucket and key as stored; etag
+ * may be NULL): an S3 object when s3, else a file of the folder bucket,
+ * skipped rather than failed when it is no image. */
+int pix_inputs_add_listed(pix_inputs *in, const char *bucket, const char *key, const char *etag,
+                          bool s3, pix_err *err);
 
 /* Adds "s3://BUCKET/KEY": the key is taken as written, not URL-decoded. */
 int pix_inputs_add_s3_uri(pix_inputs *in, const char *uri, pix_err *err);

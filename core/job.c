@@ -25,6 +25,7 @@
 #include "encode.h"
 #include "keys.h"
 #include "record.h"
+#include "stale.h"
 #include "tiffdirs.h"
 
 double pix_now_ms(void)
@@ -62,6 +63,9 @@ pix_job *pix_job_new(const pix_pipeline *p, const char *bucket, const char *key)
     job->src.format = job->format;
     job->src.sequencer = job->sequencer;
     job->src.orientation = 1;
+    /* in every record, failed ones too: a backfill re-renders a record
+     * made by another pipeline */
+    pix_rec_set_str(job->record, "pipeline_fingerprint", p->fingerprint);
     return job;
 }
 
@@ -310,6 +314,8 @@ static void fetch(pix_job *job)
     job->src.size = b.len;
     snprintf(job->etag, sizeof job->etag, "%s", info.etag);
     snprintf(job->content_type, sizeof job->content_type, "%s", info.content_type);
+    if (info.etag[0])
+        pix_rec_set_str(job->record, "source_etag", info.etag);
     if (info.user_meta[0]) {
         pix_record *m = pix_rec_object(job->record, "source_metadata");
         for (char *line = info.user_meta, *nl; line && *line; line = nl) {
@@ -662,6 +668,11 @@ void pix_job_run(pix_job *job, bool dry_run)
     if (dry_run && job->pipeline->source->storage->head) {
         plan_from_head(job); /* nothing downloaded */
         return;
+    }
+    if (job->only_stale) {
+        pix_job_check_stale(job); /* one metadata read, nothing fetched yet */
+        if (job->status != PIX_JOB_OK)
+            return; /* up to date, or the record cannot be read: nothing written */
     }
     then(job, fetch);        /* bytes and object facts; byte limit; own outputs */
     then(job, detect);       /* the format, from the bytes                      */

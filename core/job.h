@@ -39,6 +39,12 @@ struct pix_job {
     unsigned char *bytes;          /* source bytes (free)                 */
     size_t len;
     bool skip_unknown;             /* not an image: skip instead of fail  */
+    bool only_stale;               /* end as up to date when the record
+                                      has this ETag and fingerprint      */
+    bool up_to_date;               /* ended so: nothing ran, nothing was
+                                      written                            */
+    bool removed;                  /* the source was deleted (ObjectRemoved) */
+    char listed_etag[128];         /* the ETag a listing gave, "" none    */
     pix_claim_fn claim;            /* keys written in this run, or NULL   */
     void *claim_ctx;               /* handed to claim                     */
     int64_t deadline_ms;

@@ -31,6 +31,7 @@ int pix_outcome_from_job(pix_outcome *o, const pix_job *job, bool dry_run)
     o->width = job->src.width;
     o->height = job->src.height;
     o->header_read = job->header != NULL;
+    o->up_to_date = job->up_to_date;
     o->bytes_in = job->src.size;
     o->bytes_out = pix_job_bytes_out(job);
     if ((job->reason && *job->reason && !(o->reason = strdup(job->reason))) ||
@@ -82,10 +83,11 @@ json_t *pix_outcome_to_json(const pix_outcome *o)
     }
     for (size_t i = 0; i < o->n_steps; i++)
         json_array_append_new(steps, json_pack("[s, f]", o->steps[i].name, o->steps[i].ms));
-    return json_pack("{s:i, s:s*, s:s, s:s, s:i, s:i, s:b, s:I, s:I, s:s*, s:o, s:o}", "status",
+    return json_pack("{s:i, s:s*, s:s, s:s, s:i, s:i, s:b, s:b, s:I, s:I, s:s*, s:o, s:o}",
+                     "status",
                      (int)o->status, "reason", o->reason, "format", o->format, "content_type",
                      o->content_type, "width", o->width, "height", o->height, "header_read",
-                     o->header_read, "bytes_in", (json_int_t)o->bytes_in, "bytes_out",
+                     o->header_read, "up_to_date", o->up_to_date, "bytes_in", (json_int_t)o->bytes_in, "bytes_out",
                      (json_int_t)o->bytes_out, "plan_key", o->plan_key, "renditions", rend,
                      "steps", steps);
 }
@@ -94,11 +96,12 @@ int pix_outcome_from_json(pix_outcome *o, const json_t *j)
 {
     const char *reason = NULL, *format, *ctype, *plan = NULL;
     json_int_t in, out;
-    int status, hdr;
+    int status, hdr, current = 0;
     json_t *rend, *steps;
-    if (json_unpack((json_t *)j, "{s:i, s?s, s:s, s:s, s:i, s:i, s:b, s:I, s:I, s?s, s:o, s:o}",
-                    "status", &status, "reason", &reason, "format", &format, "content_type",
-                    &ctype, "width", &o->width, "height", &o->height, "header_read", &hdr,
+    if (json_unpack((json_t *)j, "{s:i, s?s, s:s, s:s, s:i, s:i, s:b, s?b, s:I, s:I, s?s, s:o, "
+                    "s:o}", "status", &status, "reason", &reason, "format", &format,
+                    "content_type", &ctype, "width", &o->width, "height", &o->height,
+                    "header_read", &hdr, "up_to_date", &current,
                     "bytes_in", &in, "bytes_out", &out, "plan_key", &plan, "renditions", &rend,
                     "steps", &steps) < 0 ||
         status < PIX_JOB_OK || status > PIX_JOB_FAILED || !json_is_array(rend) ||
@@ -106,6 +109,7 @@ int pix_outcome_from_json(pix_outcome *o, const json_t *j)
         return -1;
     o->status = (pix_status)status;
     o->header_read = hdr;
+    o->up_to_date = current;
     o->bytes_in = (uint64_t)in;
     o->bytes_out = (uint64_t)out;
     if ((reason && !(o->reason = strdup(reason))) || !(o->format = strdup(format)) ||

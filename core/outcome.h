@@ -30,6 +30,7 @@ typedef struct pix_outcome {
     char *content_type;      /* as the source storage said                */
     int width, height;       /* 0 when the header was never read          */
     bool header_read;
+    bool up_to_date;         /* skipped: its record was current           */
     uint64_t bytes_in, bytes_out;
     char *plan_key;          /* dry run: the main rendition's key, or why not */
     pix_outcome_rendition *rend;

@@ -15,13 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "fingerprint.h"
 #include "optfill.h"
 #include "options.h"
 #include "suggest.h"
 #include "yaml_tree.h"
 
-static const char *const top_keys[] = {"name",   "source", "destination", "metadata",
-                                       "limits", "output", "stages",      "trigger", NULL};
+static const char *const top_keys[] = {"name",   "source", "destination", "metadata", "limits",
+                                       "output", "stages", "trigger",     "on_delete", NULL};
 
 typedef struct loader {
     const char *path;
@@ -666,6 +667,32 @@ static int load_name(loader *ld, const pix_ynode *root)
     return ld->p->name ? 0 : pix_err_set(ld->err, "out of memory");
 }
 
+/* `on_delete: keep | remove`: what an ObjectRemoved does to the source's
+ * renditions and record. */
+static int load_on_delete(loader *ld, const pix_ynode *root)
+{
+    static const char *const choices[] = { "keep", "remove", NULL };
+    const pix_ynode *val = pix_ymap_get(root, "on_delete");
+    char hint[128];
+
+    ld->p->on_delete = PIX_ON_DELETE_KEEP;
+    if (!val)
+        return 0;
+    if (val->type == PIX_YSCALAR && !val->null && !strcmp(val->text, "remove"))
+        ld->p->on_delete = PIX_ON_DELETE_REMOVE;
+    else if (val->type != PIX_YSCALAR || val->null || strcmp(val->text, "keep") != 0)
+        return pix_err_set(ld->err, "%s:%d:%d: on_delete: expected keep (renditions and record "
+                           "stay when the source is deleted) or remove (they are deleted "
+                           "with it), got %s%s%s%s", ld->path, val->line, val->col,
+                           val->type == PIX_YSCALAR && !val->null ? "'" : "",
+                           val->type == PIX_YSCALAR && !val->null ? val->text
+                                                                  : pix_ynode_kind(val),
+                           val->type == PIX_YSCALAR && !val->null ? "'" : "",
+                           val->type == PIX_YSCALAR && !val->null
+                               ? pix_suggest_clause(val->text, choices, hint, sizeof hint) : "");
+    return 0;
+}
+
 static int check_top(loader *ld, const pix_ynode *root)
 {
     char list[256], hint[128];
@@ -709,8 +736,13 @@ pix_pipeline *pix_pipeline_parse(const char *path, const char *text, size_t len,
         load_storage(&ld, root, "source", false, &p->source, &p->source_bucket) < 0 ||
         load_storage(&ld, root, "destination", true, &p->dest, &p->dest_bucket) < 0 ||
         load_metadata(&ld, root) < 0 || load_limits(&ld, root) < 0 ||
-        load_output(&ld, root) < 0 || load_stages(&ld, root) < 0 || load_trigger(&ld, root) < 0)
+        load_output(&ld, root) < 0 || load_stages(&ld, root) < 0 || load_trigger(&ld, root) < 0 ||
+        load_on_delete(&ld, root) < 0)
         goto out;
+    if (pix_fingerprint(p, p->fingerprint) < 0) {
+        pix_err_set(err, "out of memory");
+        goto out;
+    }
     if (unblock_opted_in(p, err) < 0) /* the whole pipeline is valid: only now */
         goto out;
     rc = 0;

@@ -43,6 +43,15 @@ static inline pix_instance *pix_instance_of(const pix_ctx *ctx)
     return (pix_instance *)(void *)ctx;
 }
 
+/* What an ObjectRemoved does (`on_delete:`). */
+typedef enum pix_on_delete {
+    PIX_ON_DELETE_KEEP = 0, /* renditions and record stay (the default)    */
+    PIX_ON_DELETE_REMOVE,   /* the record's renditions, then the record, go */
+} pix_on_delete;
+
+/* Hex digits of a pipeline fingerprint, its NUL excluded. */
+#define PIX_FINGERPRINT_HEX 16
+
 typedef enum pix_fail_on {
     PIX_FAIL_ON_NONE = 0, PIX_FAIL_ON_TRUNCATED, PIX_FAIL_ON_ERROR, PIX_FAIL_ON_WARNING,
 } pix_fail_on;
@@ -85,6 +94,11 @@ typedef struct pix_pipeline {
     char *trigger_bucket, *trigger_prefix, *trigger_suffix;
     char *trigger_where;       /* "file:line:col" of the section             */
     size_t n_stages;
+
+    pix_on_delete on_delete;   /* `on_delete:`, default keep                 */
+    /* What the renditions depend on, hashed (core/fingerprint.c): kept in
+     * every record, so a record whose fingerprint differs is stale. */
+    char fingerprint[PIX_FINGERPRINT_HEX + 1];
 } pix_pipeline;
 
 /* Parses and validates YAML text (path is used in messages only), resolving

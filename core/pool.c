@@ -314,9 +314,8 @@ static int hand_out(run *r, int i)
         return 0;
     }
     const pix_input *it = &r->in->items[r->next];
-    json_t *msg = json_pack("{s:s, s:s, s:s, s:s*, s:b, s:I}", "t", "job", "bucket", it->bucket,
-                            "key", it->key, "sequencer", it->sequencer, "skip_unknown",
-                            it->from_folder, "deadline_ms", (json_int_t)pix_run_job_deadline(o));
+    pix_job_spec spec = pix_run_spec(it, o);
+    json_t *msg = json_pack("{s:s, s:o}", "t", "job", "spec", pix_job_spec_to_json(&spec));
     int rc = msg ? pix_wire_send(s->to, msg) : -1;
     json_decref(msg);
     if (rc < 0) {

@@ -44,7 +44,7 @@ void pix_run_account(const pix_pipeline *p, const pix_inputs *in, size_t index,
     sum->bytes_out += out->bytes_out;
     switch (out->status) {
     case PIX_JOB_OK: sum->ok++; break;
-    case PIX_JOB_SKIPPED: sum->skipped++; break;
+    case PIX_JOB_SKIPPED: sum->skipped++; sum->up_to_date += out->up_to_date; break;
     case PIX_JOB_FAILED: sum->failed++; break;
     }
     (*done)++;
@@ -60,16 +60,51 @@ void pix_run_account(const pix_pipeline *p, const pix_inputs *in, size_t index,
         opts->on_done(&d, opts->user);
 }
 
-pix_job *pix_run_job_new(const pix_pipeline *p, const char *bucket, const char *key,
-                         const char *sequencer, bool skip_unknown, int64_t deadline_ms)
+pix_job_spec pix_run_spec(const pix_input *it, const pix_run_opts *opts)
 {
-    pix_job *job = pix_job_new(p, bucket, key);
+    return (pix_job_spec){ .bucket = it->bucket, .key = it->key, .sequencer = it->sequencer,
+                           .etag = it->etag, .skip_unknown = it->from_folder,
+                           .only_stale = opts->only_stale, .removed = it->removed,
+                           .deadline_ms = pix_run_job_deadline(opts) };
+}
+
+json_t *pix_job_spec_to_json(const pix_job_spec *s)
+{
+    return json_pack("{s:s, s:s, s:s*, s:s*, s:b, s:b, s:b, s:I}", "bucket", s->bucket, "key",
+                     s->key, "sequencer", s->sequencer, "etag", s->etag, "skip_unknown",
+                     s->skip_unknown, "only_stale", s->only_stale, "removed", s->removed,
+                     "deadline_ms", (json_int_t)s->deadline_ms);
+}
+
+int pix_job_spec_from_json(const json_t *j, pix_job_spec *s)
+{
+    int skip = 0, stale = 0, removed = 0;
+    json_int_t deadline = 0;
+    *s = (pix_job_spec){ 0 };
+    if (json_unpack((json_t *)j, "{s:s, s:s, s?s, s?s, s?b, s?b, s?b, s?I}", "bucket", &s->bucket,
+                    "key", &s->key, "sequencer", &s->sequencer, "etag", &s->etag,
+                    "skip_unknown", &skip, "only_stale", &stale, "removed", &removed,
+                    "deadline_ms", &deadline) < 0)
+        return -1;
+    s->skip_unknown = skip;
+    s->only_stale = stale;
+    s->removed = removed;
+    s->deadline_ms = deadline;
+    return 0;
+}
+
+pix_job *pix_run_job_new(const pix_pipeline *p, const pix_job_spec *spec)
+{
+    pix_job *job = pix_job_new(p, spec->bucket, spec->key);
     if (!job)
         return NULL;
-    job->skip_unknown = skip_unknown;
-    job->deadline_ms = deadline_ms;
-    if (sequencer) {
-        char *seq = strdup(sequencer);
+    job->skip_unknown = spec->skip_unknown;
+    job->only_stale = spec->only_stale;
+    job->removed = spec->removed;
+    job->deadline_ms = spec->deadline_ms;
+    snprintf(job->listed_etag, sizeof job->listed_etag, "%s", spec->etag ? spec->etag : "");
+    if (spec->sequencer) {
+        char *seq = strdup(spec->sequencer);
         if (!seq) {
             pix_job_free(job);
             return NULL;
@@ -121,8 +156,8 @@ static void run_one(run_ctx *c, const pix_input *it, size_t index)
         return;
     }
     double t0 = pix_now_ms();
-    pix_job *job = pix_run_job_new(c->p, it->bucket, it->key, it->sequencer, it->from_folder,
-                                   pix_run_job_deadline(c->opts));
+    pix_job_spec spec = pix_run_spec(it, c->opts);
+    pix_job *job = pix_run_job_new(c->p, &spec);
     if (!job) {
         pix_outcome out = { 0 };
         pix_outcome_failed(&out, "out of memory");

@@ -54,17 +54,13 @@ static int say(const worker *w, json_t *msg)
 /* Runs the job msg describes; returns 0, or -1 when the supervisor is gone. */
 static int run_job(worker *w, const pix_pipeline *p, bool dry_run, const json_t *msg)
 {
-    const char *bucket, *key, *seq = NULL;
-    int skip_unknown = 0;
-    json_int_t deadline = 0;
+    pix_job_spec spec;
     pix_outcome out = { 0 };
 
-    if (json_unpack((json_t *)msg, "{s:s, s:s, s?s, s?b, s?I}", "bucket", &bucket, "key", &key,
-                    "sequencer", &seq, "skip_unknown", &skip_unknown, "deadline_ms",
-                    &deadline) < 0) {
+    if (pix_job_spec_from_json(json_object_get(msg, "spec"), &spec) < 0) {
         pix_outcome_failed(&out, "the supervisor sent a job this worker cannot read");
     } else {
-        pix_job *job = pix_run_job_new(p, bucket, key, seq, skip_unknown, deadline);
+        pix_job *job = pix_run_job_new(p, &spec);
         if (job) {
             job->claim = claim_key;
             job->claim_ctx = w;

@@ -1,4 +1,4 @@
-/* Plugin ABI 2.0 as a plugin author meets it: what the compiler refuses,
+/* Plugin ABI 2 as a plugin author meets it: what the compiler refuses,
  * a stage with no create() at work, and each job's own libvips error when
  * jobs fail side by side. */
 #include <criterion/criterion.h>

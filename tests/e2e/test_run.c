@@ -206,7 +206,7 @@ Test(run, validate_and_usage)
     free(err);
     rc = tu_runf(&out, &err, "%s --version", tu_pixpipe());
     cr_expect_eq(rc, 0);
-    cr_expect(strstr(out, "plugin ABI 2.0") != NULL, "%s", out);
+    cr_expect(strstr(out, "plugin ABI 2.1") != NULL, "%s", out);
     free(out);
     free(err);
 }

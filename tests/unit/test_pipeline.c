@@ -179,10 +179,11 @@ Test(pipeline, unknown_top_level_key_suggests)
     cr_assert_str_eq(fails(HDR "stage:\n  - nopts\n"),
                      "pipes/x.yaml:3:1: unknown top-level key 'stage' (did you mean 'stages'?); "
                      "valid keys: name, source, destination, metadata, limits, output, stages, "
-                     "trigger");
+                     "trigger, on_delete");
     cr_assert_str_eq(fails("colour: red\n"),
                      "pipes/x.yaml:1:1: unknown top-level key 'colour'; valid keys: name, "
-                     "source, destination, metadata, limits, output, stages, trigger");
+                     "source, destination, metadata, limits, output, stages, trigger, "
+                     "on_delete");
 }
 
 Test(pipeline, unknown_option_suggests)
@@ -379,11 +380,11 @@ Test(pipeline, empty_or_not_a_mapping)
 {
     cr_assert_str_eq(fails(""), "pipes/x.yaml:1:1: the pipeline file is empty; expected a "
                                 "mapping with keys name, source, destination, metadata, limits, "
-                                "output, stages, trigger");
+                                "output, stages, trigger, on_delete");
     assert_has(fails("# only a comment\n"), "pipes/x.yaml:1:1: the pipeline file is empty");
     cr_assert_str_eq(fails("- a\n- b\n"),
                      "pipes/x.yaml:1:1: expected a mapping with keys name, source, destination, "
-                     "metadata, limits, output, stages, trigger, got a list");
+                     "metadata, limits, output, stages, trigger, on_delete, got a list");
     assert_has(fails("just a string\n"), "got a string");
 }
 

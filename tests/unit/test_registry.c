@@ -58,20 +58,20 @@ Test(registry, refuses_null_descriptor)
 
 Test(registry, refuses_other_abi_major)
 {
-    expect_refusal("abimajor", "built for plugin ABI 3.0, this pixpipe speaks 2.0 (another major)");
+    expect_refusal("abimajor", "built for plugin ABI 3.0, this pixpipe speaks 2.1 (another major)");
 }
 
 /* A plugin of pixpipe 0.1 is told how to come back. */
 Test(registry, refuses_abi_1_saying_to_rebuild)
 {
     expect_refusal("abi1", "built for plugin ABI 1.0, which this pixpipe no longer loads: "
-                           "rebuild it against the ABI 2.0 headers (docs/plugins.md, "
+                           "rebuild it against the ABI 2.1 headers (docs/plugins.md, "
                            "\"Moving from ABI 1\")");
 }
 
 Test(registry, refuses_newer_abi_minor)
 {
-    expect_refusal("abiminor", "built for plugin ABI 2.1, newer than this pixpipe's 2.0");
+    expect_refusal("abiminor", "built for plugin ABI 2.2, newer than this pixpipe's 2.1");
 }
 
 Test(registry, refuses_a_descriptor_shorter_than_its_minor)
@@ -85,7 +85,7 @@ Test(registry, refuses_a_descriptor_shorter_than_its_minor)
 /* A stage's descriptor that calls itself a storage: too short for one. */
 Test(registry, refuses_a_descriptor_of_another_kind)
 {
-    char *need = tu_strf("descriptor is %zu bytes, a storage plugin of ABI 2.0 needs at least "
+    char *need = tu_strf("descriptor is %zu bytes, a storage plugin of ABI 2.1 needs at least "
                          "%zu", sizeof(pix_stage_plugin), sizeof(pix_storage_plugin));
     expect_refusal("wrongkind", need);
     free(need);
