@@ -143,6 +143,10 @@ int pix_aws_fail(pix_job *job, const pix_aws_request *req, const pix_aws_respons
     pix_aws_parse_error(resp, c, sizeof c, m, sizeof m, r, sizeof r);
     if (code)
         snprintf(code, code_size, "%s", c);
+    if (job && pix_aws_retryable(resp->status, c))
+        pix_job_fail_kind(job, PIX_FAIL_TRANSIENT); /* retried, and still failing */
+    else if (job && resp->status == 404 && (!strcmp(c, "NoSuchKey") || !strcmp(c, "NotFound")))
+        pix_job_fail_kind(job, PIX_FAIL_MISSING);
     return fail(job, "%s %s: HTTP %ld %s%s%s%s%s%s", req->operation ? req->operation : req->method,
                 req->resource ? req->resource : req->path, resp->status, c, m[0] ? ": " : "", m,
                 r[0] ? " (request id " : "", r, r[0] ? ")" : "");
@@ -328,6 +332,8 @@ int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *res
         }
         if (!again || n == MAX_ATTEMPTS) {
             if (!answered) {
+                if (job)
+                    pix_job_fail_kind(job, PIX_FAIL_TRANSIENT);
                 rc = fail(job, "%s %s: %s (after %d attempt%s)", what, on, err.msg, n,
                           n > 1 ? "s" : "");
                 goto out;

@@ -132,6 +132,60 @@ static json_t *batch_failures(const pix_inputs *in, const pix_run_result *res,
     return json_pack("{s:o}", "batchItemFailures", list);
 }
 
+/* A Batch Operations resultString: at most 1 KiB, cut on a UTF-8
+ * boundary. */
+static json_t *result_string(const char *fmt, const char *text)
+{
+    char buf[1025];
+    snprintf(buf, sizeof buf, fmt, text ? text : "");
+    size_t n = strlen(buf);
+    while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+        n--; /* never end inside a character: drop a cut one */
+    if (n > 0 && n == sizeof buf - 1 && ((unsigned char)buf[n - 1] & 0x80))
+        n--;
+    buf[n] = '\0';
+    return json_string(buf);
+}
+
+/* The answer for S3 Batch Operations: one result per task.  Throttling,
+ * server errors, time limits and tasks the deadline left out are
+ * TemporaryFailure (Batch retries them); a corrupt, too big or refused
+ * image, or a missing key, is PermanentFailure. */
+static json_t *batch_results(const pix_inputs *in, const pix_run_result *res,
+                             const pix_event_summary *ev)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < ev->n_bad; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "taskId",
+                                              ev->bad[i].message_id, "resultCode",
+                                              "PermanentFailure", "resultString",
+                                              result_string("invalid task: %s",
+                                                            ev->bad[i].reason)));
+    for (size_t i = 0; i < in->n; i++) {
+        const char *code = "Succeeded";
+        json_t *why;
+        if (!res[i].started) {
+            code = "TemporaryFailure";
+            why = result_string("%snot started before the invocation's deadline", "");
+        } else if (res[i].status == PIX_JOB_FAILED) {
+            code = res[i].fail_kind == PIX_FAIL_TRANSIENT ? "TemporaryFailure"
+                                                          : "PermanentFailure";
+            why = result_string(res[i].fail_kind == PIX_FAIL_MISSING ? "missing: %s" : "%s",
+                                res[i].reason);
+        } else if (res[i].status == PIX_JOB_SKIPPED) {
+            why = result_string("skipped: %s", res[i].reason);
+        } else {
+            why = result_string("%sprocessed", "");
+        }
+        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "taskId",
+                                              in->items[i].message_id, "resultCode", code,
+                                              "resultString", why));
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "invocationSchemaVersion", ev->batch_schema,
+                     "treatMissingKeysAs", "PermanentFailure", "invocationId",
+                     ev->batch_invocation, "results", list);
+}
+
 /* The answer for the other shapes: what was done, with reasons. */
 static json_t *summary(const pix_inputs *in, const pix_run_result *res,
                        const pix_run_summary *sum, const pix_event_summary *ev)
@@ -179,7 +233,7 @@ static void invocation(const runtime *rt, const pix_pipeline *p, pix_pool *pool,
     double t0 = pix_now_ms();
 
     snprintf(path, sizeof path, "/invocation/%s/error", id);
-    if (pix_event_parse("event", body, len, &in, &ev, &err) < 0) {
+    if (pix_event_parse("event", body, len, p->on_delete == PIX_ON_DELETE_REMOVE, &in, &ev, &err) < 0) {
         post_error(rt, path, "Pixpipe.InvalidEvent", err.msg);
         goto out;
     }
@@ -202,6 +256,8 @@ static void invocation(const runtime *rt, const pix_pipeline *p, pix_pool *pool,
 
     if (ev.kind == PIX_EVENT_SQS) {
         out = batch_failures(&in, res, &ev);
+    } else if (ev.kind == PIX_EVENT_BATCH) {
+        out = batch_results(&in, res, &ev); /* left-out tasks are TemporaryFailure */
     } else if (sum.not_started) {
         snprintf(err.msg, sizeof err.msg, "%zu of %zu records not started before the deadline "
                  "(%ld ms margin); deliver the event again: records already done are "

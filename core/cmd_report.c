@@ -34,6 +34,12 @@ static char *esc(const char *s)
 static void print_ok(const pix_job_done *d)
 {
     const pix_outcome *o = d->out;
+    if (o->removal) {
+        printf("removed  %s: %d rendition%s%s (%.0f ms)\n", d->input->display,
+               o->removed_renditions, o->removed_renditions == 1 ? "" : "s",
+               o->removed_record ? " and its record" : ", no record left", d->ms);
+        return;
+    }
     printf("ok       %s (%s %dx%d, %.0f ms)\n", d->input->display, o->format, o->width,
            o->height, d->ms);
     for (size_t i = 0; i < o->n_rend; i++) {
@@ -83,6 +89,10 @@ static void print_json(const pix_job_done *d, const pix_reporter *r)
     json_object_set_new(line, "status", json_string(names[o->status]));
     if (o->up_to_date)
         json_object_set_new(line, "up_to_date", json_true());
+    if (o->removal) {
+        json_object_set_new(line, "removed_renditions", json_integer(o->removed_renditions));
+        json_object_set_new(line, "removed_record", json_boolean(o->removed_record));
+    }
     if (o->reason)
         json_object_set_new(line, "reason", json_string(o->reason));
     json_object_set_new(line, "bytes_in", json_integer((json_int_t)o->bytes_in));

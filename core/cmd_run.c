@@ -40,7 +40,7 @@ static int parse_jobs(const char *s, int *out)
     "--only-stale skips sources whose record has their ETag and this pipeline's fingerprint."
 
 /* Reads an S3 event notification file into inputs. */
-static int add_event(pix_inputs *in, const char *path, pix_err *err)
+static int add_event(pix_inputs *in, const char *path, bool take_removed, pix_err *err)
 {
     size_t len = 0;
     gchar *text = NULL;
@@ -52,7 +52,7 @@ static int add_event(pix_inputs *in, const char *path, pix_err *err)
         g_error_free(gerr);
         return -1;
     }
-    int rc = pix_event_parse(path, text, len, in, &sum, err);
+    int rc = pix_event_parse(path, text, len, take_removed, in, &sum, err);
     g_free(text);
     if (rc == 0 && sum.test_event)
         pix_log(PIX_LOG_INFO, NULL, "%s: an s3:TestEvent, nothing to process", path);
@@ -255,7 +255,8 @@ int pix_cmd_run(int argc, char **argv)
         if ((strncmp(argv[i], "s3://", 5) == 0 ? pix_inputs_add_s3_uri(&in, argv[i], &err)
                                                 : pix_inputs_add(&in, argv[i], exclude, &err)) < 0)
             goto fail;
-    if (event_path && add_event(&in, event_path, &err) < 0)
+    if (event_path &&
+        add_event(&in, event_path, p->on_delete == PIX_ON_DELETE_REMOVE, &err) < 0)
         goto fail;
     /* With no input named, a folder source declared in the pipeline
      * (source: { storage: fs, root: DIR }) is processed whole. */

@@ -63,6 +63,8 @@ typedef struct ev_ctx {
     pix_inputs *in;
     pix_event_summary *sum;
     const char *message_id; /* the SQS message being read, NULL outside one */
+    bool take_removed;      /* deletions become inputs                      */
+    bool removal;           /* the object being added was deleted           */
     pix_err *err;
 } ev_ctx;
 
@@ -179,8 +181,12 @@ static int ev_add(ev_ctx *c, const char *path, const char *bucket, const char *k
         return pix_err_set(c->err, "out of memory");
     int rc = pix_inputs_add_s3_msg(c->in, bucket, key, seq, c->message_id, display, c->err);
     free(display);
-    if (rc == 0)
+    if (rc == 0 && c->removal) {
+        c->in->items[c->in->n - 1].removed = true;
+        c->sum->removed++;
+    } else if (rc == 0) {
         c->sum->created++;
+    }
     return rc;
 }
 
@@ -202,7 +208,8 @@ static int ev_s3_record(ev_ctx *c, json_t *rec, const char *path)
         return ev_fail(c, path, "not an S3 record: no %s (an S3 record needs eventSource "
                                 "\"aws:s3\", eventName, s3.bucket.name and s3.object.key)",
                        missing);
-    if (strncmp(name, "ObjectCreated:", 14) != 0) {
+    c->removal = strncmp(name, "ObjectRemoved:", 14) == 0 && c->take_removed;
+    if (strncmp(name, "ObjectCreated:", 14) != 0 && !c->removal) {
         c->sum->ignored++;
         return 0;
     }
@@ -231,7 +238,8 @@ static int ev_eventbridge(ev_ctx *c, json_t *doc, const char *path)
     if (!type)
         return ev_fail(c, path, "an EventBridge event without a \"detail-type\"");
     c->sum->records++;
-    if (strcmp(type, "Object Created") != 0) {
+    c->removal = strcmp(type, "Object Deleted") == 0 && c->take_removed;
+    if (strcmp(type, "Object Created") != 0 && !c->removal) {
         c->sum->ignored++;
         return 0;
     }
@@ -239,8 +247,8 @@ static int ev_eventbridge(ev_ctx *c, json_t *doc, const char *path)
     const char *key = ev_str(json_object_get(detail, "object"), "key");
     const char *seq = ev_str(json_object_get(detail, "object"), "sequencer");
     if (!bucket || !key)
-        return ev_fail(c, path, "an EventBridge \"Object Created\" event needs "
-                                "detail.bucket.name and detail.object.key");
+        return ev_fail(c, path, "an EventBridge \"%s\" event needs detail.bucket.name and "
+                                "detail.object.key", type);
     return ev_add(c, path, bucket, key, seq && *seq ? seq : NULL, "detail.object.sequencer");
 }
 
@@ -426,6 +434,89 @@ static int ev_records(ev_ctx *c, json_t *records)
     return 0;
 }
 
+/* The bucket of a Batch task: s3Bucket (2.0), else the name in s3BucketArn
+ * ("arn:aws:s3:::NAME"). */
+static const char *ev_task_bucket(json_t *task)
+{
+    const char *b = ev_str(task, "s3Bucket");
+    const char *arn = ev_str(task, "s3BucketArn");
+    if (b)
+        return b;
+    if (arn && strncmp(arn, "arn:", 4) == 0) {
+        const char *colon = strrchr(arn, ':');
+        return colon && colon[1] ? colon + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* One task of an S3 Batch Operations invocation: one that cannot be used
+ * is answered PermanentFailure on its own, and the others go on. */
+static int ev_batch_task(ev_ctx *c, json_t *task, const char *path, bool encoded)
+{
+    const char *id = ev_str(task, "taskId");
+    size_t len = id ? strlen(id) : 0;
+    const char *bucket = ev_task_bucket(task);
+    const char *key = ev_str(task, "s3Key");
+    char *decoded = NULL;
+    int rc = -1;
+
+    /* Without an id it cannot be answered for: the invocation is wrong. */
+    if (len == 0 || len > PIX_EVENT_MAX_MESSAGE_ID * 8 || !ev_printable(id, false))
+        return ev_fail(c, path, "a Batch Operations task needs a taskId of printable "
+                                "characters");
+    c->sum->records++;
+    c->message_id = id;
+    if (!bucket || !key) {
+        ev_fail(c, path, "the task needs %s", !bucket ? "s3Bucket or s3BucketArn" : "s3Key");
+    } else if (strlen(key) > 3 * PIX_EVENT_MAX_KEY) {
+        ev_fail(c, path, "s3Key: longer than %u bytes once decoded", PIX_EVENT_MAX_KEY);
+    } else if (encoded && !(decoded = pix_url_decode(key, false, c->err))) {
+        pix_err_prefix(c->err, "%s: s3Key", path);
+    } else {
+        rc = ev_add(c, path, bucket, decoded ? decoded : key, NULL, "");
+    }
+    c->message_id = NULL;
+    free(decoded);
+    if (rc == 0)
+        return 0;
+    if (ev_add_bad(c->sum, id, c->err->msg) < 0)
+        return pix_err_set(c->err, "out of memory");
+    return 0;
+}
+
+/* An S3 Batch Operations invocation (schema 1.0: s3BucketArn and a
+ * URL-encoded s3Key; 2.0: s3Bucket and the key as stored). */
+static int ev_batch(ev_ctx *c, json_t *doc)
+{
+    const char *schema = ev_str(doc, "invocationSchemaVersion");
+    const char *inv = ev_str(doc, "invocationId");
+    json_t *tasks = json_object_get(doc, "tasks");
+    size_t i;
+    json_t *task;
+    char path[64];
+
+    c->sum->kind = PIX_EVENT_BATCH;
+    if (!schema || (strcmp(schema, "1.0") != 0 && strcmp(schema, "2.0") != 0))
+        return ev_fail(c, "invocationSchemaVersion", "expected \"1.0\" or \"2.0\", got %s%.20s%s",
+                       schema ? "\"" : "", schema ? schema : "none", schema ? "\"" : "");
+    if (!inv || !*inv || strlen(inv) > 4096 || !ev_printable(inv, false))
+        return ev_fail(c, "invocationId", "expected the invocation's id");
+    if (!json_is_array(tasks))
+        return ev_fail(c, "tasks", "expected a list of tasks");
+    if (json_array_size(tasks) > PIX_EVENT_MAX_RECORDS)
+        return ev_fail(c, "tasks", "more than %u tasks", PIX_EVENT_MAX_RECORDS);
+    if (!(c->sum->batch_schema = strdup(schema)) || !(c->sum->batch_invocation = strdup(inv)))
+        return pix_err_set(c->err, "out of memory");
+    c->removal = false;
+    json_array_foreach(tasks, i, task) {
+        snprintf(path, sizeof path, "tasks[%zu]", i);
+        c->sum->messages++;
+        if (ev_batch_task(c, task, path, strcmp(schema, "1.0") == 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The outermost envelope decides the kind. */
 static int ev_top(ev_ctx *c, json_t *doc)
 {
@@ -439,19 +530,23 @@ static int ev_top(ev_ctx *c, json_t *doc)
     }
     if (json_is_array(records))
         return ev_records(c, records);
+    if (json_object_get(doc, "invocationSchemaVersion"))
+        return ev_batch(c, doc);
     if (json_object_get(doc, "source") || json_object_get(doc, "detail-type")) {
         c->sum->kind = PIX_EVENT_EVENTBRIDGE;
         return ev_eventbridge(c, doc, "");
     }
     return ev_fail(c, "", "not an event pixpipe knows: expected \"Records\" (S3, SQS or SNS), "
-                          "an s3:TestEvent or an EventBridge aws.s3 event");
+                          "an s3:TestEvent, an EventBridge aws.s3 event or an S3 Batch "
+                          "Operations invocation");
 }
 
-int pix_event_parse(const char *where, const char *json, size_t len, pix_inputs *in,
-                    pix_event_summary *sum, pix_err *err)
+int pix_event_parse(const char *where, const char *json, size_t len, bool take_removed,
+                    pix_inputs *in, pix_event_summary *sum, pix_err *err)
 {
     pix_err own;
-    ev_ctx c = { .in = in, .sum = sum, .message_id = NULL, .err = err ? err : &own };
+    ev_ctx c = { .in = in, .sum = sum, .message_id = NULL, .take_removed = take_removed,
+                 .err = err ? err : &own };
     size_t mark = in->n;
 
     memset(sum, 0, sizeof *sum);
@@ -476,8 +571,11 @@ void pix_event_summary_free(pix_event_summary *sum)
         free(sum->bad[i].reason);
     }
     free(sum->bad);
+    free(sum->batch_schema);
+    free(sum->batch_invocation);
     sum->bad = NULL;
     sum->n_bad = 0;
+    sum->batch_schema = sum->batch_invocation = NULL;
 }
 
 const char *pix_event_kind_name(pix_event_kind kind)
@@ -488,6 +586,7 @@ const char *pix_event_kind_name(pix_event_kind kind)
     case PIX_EVENT_SNS: return "sns";
     case PIX_EVENT_EVENTBRIDGE: return "eventbridge";
     case PIX_EVENT_TEST: return "test";
+    case PIX_EVENT_BATCH: return "s3-batch";
     }
     return "?";
 }

@@ -24,7 +24,8 @@ typedef enum pix_event_kind {
     PIX_EVENT_SQS,         /* {"Records":[{"eventSource":"aws:sqs",...}]}      */
     PIX_EVENT_SNS,         /* {"Records":[{"EventSource":"aws:sns",...}]}      */
     PIX_EVENT_EVENTBRIDGE, /* {"source":"aws.s3","detail-type":...}            */
-    PIX_EVENT_TEST         /* a bare s3:TestEvent                              */
+    PIX_EVENT_TEST,        /* a bare s3:TestEvent                              */
+    PIX_EVENT_BATCH        /* S3 Batch Operations: {"invocationSchemaVersion", "tasks"} */
 } pix_event_kind;
 
 /* An SQS message whose body could not be used: none of its objects were
@@ -44,19 +45,27 @@ typedef struct pix_event_summary {
     size_t ignored;    /* ObjectRemoved and other non-creation records      */
     size_t tests;      /* s3:TestEvents acknowledged                        */
     bool test_event;   /* the event held s3:TestEvents and nothing else     */
-    pix_event_bad *bad; /* SQS messages refused, in event order (owned)     */
+    pix_event_bad *bad; /* SQS messages (Batch tasks) refused, in event order
+                           (owned); message_id is the Batch taskId         */
     size_t n_bad;
+    size_t removed;     /* objects deleted, added as inputs (see take_removed) */
+    /* S3 Batch Operations: what the answer echoes (owned), NULL otherwise */
+    char *batch_schema;      /* invocationSchemaVersion: "1.0" or "2.0"    */
+    char *batch_invocation;  /* invocationId                               */
 } pix_event_summary;
 
 /* Parses an event (JSON text of len bytes; `where` names it in errors)
  * and adds one S3 input per created object; inputs from an SQS message
- * carry its messageId.  sum is overwritten (free a previous one first).
+ * carry its messageId, those of an S3 Batch Operations task its taskId (in
+ * message_id).  With take_removed, each deleted object (ObjectRemoved,
+ * EventBridge "Object Deleted") is added too, as an input marked removed;
+ * without, deletions are counted as ignored.  sum is overwritten (free a previous one first).
  * An SQS message that cannot be used is listed in sum->bad and the rest go
  * on; anything else wrong fails the whole event.  Returns 0, or -1 with
  * err naming the path in the event and what was expected; on -1 no input
  * is added.  Call pix_event_summary_free(sum) after either. */
-int pix_event_parse(const char *where, const char *json, size_t len, pix_inputs *in,
-                    pix_event_summary *sum, pix_err *err);
+int pix_event_parse(const char *where, const char *json, size_t len, bool take_removed,
+                    pix_inputs *in, pix_event_summary *sum, pix_err *err);
 
 /* Frees the bad-message list; the summary is then empty.  Idempotent. */
 void pix_event_summary_free(pix_event_summary *sum);

@@ -25,6 +25,7 @@
 #include "encode.h"
 #include "keys.h"
 #include "record.h"
+#include "remove.h"
 #include "stale.h"
 #include "tiffdirs.h"
 
@@ -93,6 +94,12 @@ void pix_job_free(pix_job *job)
                       job->reason, job };
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
         free(owned[i]);
+}
+
+void pix_job_fail_kind(pix_job *job, pix_fail_kind k)
+{
+    if (job->status != PIX_JOB_FAILED)
+        job->fail_kind = k;
 }
 
 void pix_job_failv(pix_job *job, const char *who, const char *fmt, va_list ap)
@@ -209,6 +216,8 @@ int pix_job_write_record(pix_job *job)
         pix_job_fail(job, md->plugin->name, "metadata write failed without a reason");
     pix_job_time(job, "metadata", pix_now_ms() - t0);
     job->actor = saved;
+    if (rc == 0)
+        pix_job_undo_if_deleted(job);
     return rc < 0 ? -1 : 0;
 }
 
@@ -667,6 +676,10 @@ void pix_job_run(pix_job *job, bool dry_run)
 {
     if (dry_run && job->pipeline->source->storage->head) {
         plan_from_head(job); /* nothing downloaded */
+        return;
+    }
+    if (job->removed) {
+        pix_job_remove(job); /* no fetch: the object is gone */
         return;
     }
     if (job->only_stale) {

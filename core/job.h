@@ -10,6 +10,14 @@
 
 #define PIX_MAX_TIMINGS 64
 
+/* What kind of failure ended a job, for callers that retry (S3 Batch
+ * Operations answers TemporaryFailure or PermanentFailure by it). */
+typedef enum pix_fail_kind {
+    PIX_FAIL_PERMANENT = 0, /* the input: corrupt, too big, refused        */
+    PIX_FAIL_TRANSIENT,     /* throttling, 5xx, connections, time limits   */
+    PIX_FAIL_MISSING,       /* the source object does not exist            */
+} pix_fail_kind;
+
 typedef struct pix_job_rendition {
     pix_rendition pub;      /* what plugins see; strings point below      */
     char *name, *key;
@@ -45,6 +53,8 @@ struct pix_job {
                                       written                            */
     bool removed;                  /* the source was deleted (ObjectRemoved) */
     char listed_etag[128];         /* the ETag a listing gave, "" none    */
+    int removed_renditions;        /* a removal: renditions deleted       */
+    bool removed_record;           /* a removal: the record became a tombstone */
     pix_claim_fn claim;            /* keys written in this run, or NULL   */
     void *claim_ctx;               /* handed to claim                     */
     int64_t deadline_ms;
@@ -66,6 +76,7 @@ struct pix_job {
 
     pix_status status;
     char *reason;                  /* "" when ok                          */
+    pix_fail_kind fail_kind;       /* set with the first failure          */
     pix_record *record;
 };
 
@@ -81,6 +92,10 @@ void pix_job_run(pix_job *job, bool dry_run);
 
 /* Job state changes: the host table's job_* functions are these.  who (a
  * plugin's name, or NULL for the core) prefixes a failure's reason. */
+
+/* Marks the job's coming (first) failure as of kind k: call just before
+ * pix_job_fail*(); a job already failed keeps its kind. */
+void pix_job_fail_kind(pix_job *job, pix_fail_kind k);
 
 /* Marks the job failed with a reason unless it already has one. */
 void pix_job_fail(pix_job *job, const char *who, const char *fmt, ...) PIX_PRINTF(3, 4);

@@ -32,6 +32,10 @@ int pix_outcome_from_job(pix_outcome *o, const pix_job *job, bool dry_run)
     o->height = job->src.height;
     o->header_read = job->header != NULL;
     o->up_to_date = job->up_to_date;
+    o->fail_kind = job->fail_kind;
+    o->removal = job->removed;
+    o->removed_renditions = job->removed_renditions;
+    o->removed_record = job->removed_record;
     o->bytes_in = job->src.size;
     o->bytes_out = pix_job_bytes_out(job);
     if ((job->reason && *job->reason && !(o->reason = strdup(job->reason))) ||
@@ -62,6 +66,13 @@ int pix_outcome_from_job(pix_outcome *o, const pix_job *job, bool dry_run)
     return 0;
 }
 
+int pix_outcome_failed_kind(pix_outcome *o, const char *reason, pix_fail_kind kind)
+{
+    int rc = pix_outcome_failed(o, reason);
+    o->fail_kind = kind;
+    return rc;
+}
+
 int pix_outcome_failed(pix_outcome *o, const char *reason)
 {
     o->status = PIX_JOB_FAILED;
@@ -83,33 +94,40 @@ json_t *pix_outcome_to_json(const pix_outcome *o)
     }
     for (size_t i = 0; i < o->n_steps; i++)
         json_array_append_new(steps, json_pack("[s, f]", o->steps[i].name, o->steps[i].ms));
-    return json_pack("{s:i, s:s*, s:s, s:s, s:i, s:i, s:b, s:b, s:I, s:I, s:s*, s:o, s:o}",
+    return json_pack("{s:i, s:s*, s:s, s:s, s:i, s:i, s:b, s:b, s:i, s:I, s:I, s:s*, s:o, s:o, "
+                     "s:b, s:i, s:b}",
                      "status",
                      (int)o->status, "reason", o->reason, "format", o->format, "content_type",
                      o->content_type, "width", o->width, "height", o->height, "header_read",
-                     o->header_read, "up_to_date", o->up_to_date, "bytes_in", (json_int_t)o->bytes_in, "bytes_out",
+                     o->header_read, "up_to_date", o->up_to_date, "fail_kind", (int)o->fail_kind, "bytes_in", (json_int_t)o->bytes_in, "bytes_out",
                      (json_int_t)o->bytes_out, "plan_key", o->plan_key, "renditions", rend,
-                     "steps", steps);
+                     "steps", steps, "removal", o->removal, "removed_renditions",
+                     o->removed_renditions, "removed_record", o->removed_record);
 }
 
 int pix_outcome_from_json(pix_outcome *o, const json_t *j)
 {
     const char *reason = NULL, *format, *ctype, *plan = NULL;
     json_int_t in, out;
-    int status, hdr, current = 0;
+    int status, hdr, current = 0, kind = 0, removal = 0, gone = 0;
     json_t *rend, *steps;
-    if (json_unpack((json_t *)j, "{s:i, s?s, s:s, s:s, s:i, s:i, s:b, s?b, s:I, s:I, s?s, s:o, "
-                    "s:o}", "status", &status, "reason", &reason, "format", &format,
+    if (json_unpack((json_t *)j, "{s:i, s?s, s:s, s:s, s:i, s:i, s:b, s?b, s?i, s:I, s:I, s?s, "
+                    "s:o, s:o, s?b, s?i, s?b}", "status", &status, "reason", &reason, "format", &format,
                     "content_type", &ctype, "width", &o->width, "height", &o->height,
-                    "header_read", &hdr, "up_to_date", &current,
+                    "header_read", &hdr, "up_to_date", &current, "fail_kind", &kind,
                     "bytes_in", &in, "bytes_out", &out, "plan_key", &plan, "renditions", &rend,
-                    "steps", &steps) < 0 ||
+                    "steps", &steps, "removal", &removal, "removed_renditions",
+                    &o->removed_renditions, "removed_record", &gone) < 0 ||
         status < PIX_JOB_OK || status > PIX_JOB_FAILED || !json_is_array(rend) ||
         !json_is_array(steps))
         return -1;
     o->status = (pix_status)status;
     o->header_read = hdr;
     o->up_to_date = current;
+    o->removal = removal;
+    o->removed_record = gone;
+    o->fail_kind = kind >= PIX_FAIL_PERMANENT && kind <= PIX_FAIL_MISSING ? (pix_fail_kind)kind
+                                                                        : PIX_FAIL_PERMANENT;
     o->bytes_in = (uint64_t)in;
     o->bytes_out = (uint64_t)out;
     if ((reason && !(o->reason = strdup(reason))) || !(o->format = strdup(format)) ||

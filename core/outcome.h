@@ -31,6 +31,10 @@ typedef struct pix_outcome {
     int width, height;       /* 0 when the header was never read          */
     bool header_read;
     bool up_to_date;         /* skipped: its record was current           */
+    pix_fail_kind fail_kind; /* failed: what kind of failure              */
+    bool removal;            /* the job answered a deleted source         */
+    int removed_renditions;  /* a removal: renditions deleted             */
+    bool removed_record;     /* a removal: the record became a tombstone  */
     uint64_t bytes_in, bytes_out;
     char *plan_key;          /* dry run: the main rendition's key, or why not */
     pix_outcome_rendition *rend;
@@ -47,6 +51,8 @@ int pix_outcome_from_job(pix_outcome *o, const pix_job *job, bool dry_run);
 /* An outcome for a job that never reported one (its worker crashed or was
  * stopped): failed, with reason (copied). */
 int pix_outcome_failed(pix_outcome *o, const char *reason);
+/* The same, of a given kind (a time limit: transient). */
+int pix_outcome_failed_kind(pix_outcome *o, const char *reason, pix_fail_kind kind);
 
 /* The outcome as JSON (new reference), and back: pix_outcome_from_json
  * fills o (zeroed) and returns 0, or -1 when the JSON is not an outcome. */

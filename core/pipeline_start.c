@@ -60,6 +60,26 @@ static int check_instance(pix_instance *in, const pix_host *host, const char *pa
     return 0;
 }
 
+/* on_delete: remove reads the record back, deletes the renditions it
+ * lists and leaves a tombstone: the backends must be able to. */
+static int check_on_delete(const pix_pipeline *p, pix_err *err)
+{
+    if (p->on_delete != PIX_ON_DELETE_REMOVE)
+        return 0;
+    if (!p->metadata)
+        return pix_err_set(err, "%s: on_delete: remove deletes the renditions a source's record "
+                           "lists, but the pipeline has no metadata: section", p->path);
+    if (!p->metadata->metadata->get || !p->metadata->metadata->remove)
+        return pix_err_set(err, "%s: on_delete: remove needs a metadata backend that can read "
+                           "and remove records; %s %s cannot (it predates ABI 2.1)", p->path,
+                           p->metadata->plugin->name, p->metadata->plugin->version);
+    if (!p->dest->storage->remove)
+        return pix_err_set(err, "%s: on_delete: remove needs a destination storage that can "
+                           "delete objects; %s %s cannot (it predates ABI 2.1)", p->path,
+                           p->dest->plugin->name, p->dest->plugin->version);
+    return 0;
+}
+
 int pix_pipeline_check(pix_pipeline *p, const pix_host *host, pix_err *err)
 {
     const pix_instance *writer = NULL;
@@ -67,7 +87,7 @@ int pix_pipeline_check(pix_pipeline *p, const pix_host *host, pix_err *err)
     if (!p->dest_bucket || !*p->dest_bucket)
         return pix_err_set(err, "%s: destination: no bucket (or root) given for %s", p->path,
                            p->dest->plugin->name);
-    if (check_recursion(p, err) < 0)
+    if (check_recursion(p, err) < 0 || check_on_delete(p, err) < 0)
         return -1;
     if (check_instance(p->source, host, p->path, err) < 0 ||
         check_instance(p->dest, host, p->path, err) < 0 ||

@@ -261,12 +261,18 @@ static void account(run *r, size_t index, const pix_outcome *out, double ms)
     pix_run_account(r->pool->p, r->in, index, r->opts, out, ms, r->sum, &r->done);
 }
 
-static void account_failed(run *r, size_t index, const char *reason, double ms)
+static void account_failed_kind(run *r, size_t index, const char *reason, double ms,
+                                pix_fail_kind kind)
 {
     pix_outcome out = { 0 };
-    pix_outcome_failed(&out, reason);
+    pix_outcome_failed_kind(&out, reason, kind);
     account(r, index, &out, ms);
     pix_outcome_clear(&out);
+}
+
+static void account_failed(run *r, size_t index, const char *reason, double ms)
+{
+    account_failed_kind(r, index, reason, ms, PIX_FAIL_PERMANENT);
 }
 
 static void format_ms(int64_t ms, char *buf, size_t size)
@@ -397,7 +403,8 @@ static void on_timeout(run *r, int i)
     else
         snprintf(reason, sizeof reason, "exceeded its time limit (limits.job_timeout: %s) "
                  "and was stopped", limit);
-    account_failed(r, index, reason, ms);
+    /* a time limit may pass on a busy machine: worth another try */
+    account_failed_kind(r, index, reason, ms, PIX_FAIL_TRANSIENT);
 }
 
 void pix_pool_run(pix_pool *pool, const pix_inputs *in, const pix_run_opts *opts,

@@ -53,6 +53,7 @@ void pix_run_account(const pix_pipeline *p, const pix_inputs *in, size_t index,
         res->started = true;
         res->status = out->status;
         res->reason = out->reason ? strdup(out->reason) : NULL;
+        res->fail_kind = out->fail_kind;
     }
     pix_job_done d = { .pipeline = p, .input = &in->items[index], .out = out, .ms = ms,
                        .done = *done, .total = in->n, .dry_run = opts->dry_run };

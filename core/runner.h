@@ -21,6 +21,7 @@ typedef struct pix_run_result {
     bool started;      /* false: left out, the deadline being too close   */
     pix_status status;
     char *reason;      /* malloc'd; NULL when ok                          */
+    pix_fail_kind fail_kind; /* when failed                               */
 } pix_run_result;
 
 /* One finished job, as the runner hands it to the command.  Everything is

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pix_event_summary sum;
     pix_err err = { { 0 } };
 
-    int rc = pix_event_parse("fuzz.json", (const char *)data, size, &in, &sum, &err);
+    int rc = pix_event_parse("fuzz.json", (const char *)data, size, false, &in, &sum, &err);
     if (rc < 0) {
         FZ_CHECK(in.n == 0, "a refused event left %zu inputs", in.n);
         FZ_CHECK(sum.n_bad == 0 && !sum.bad, "a refused event left a bad-message list");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "remove.h"
 #include "testutil.h"
 
 static const char one_record[] =
@@ -21,7 +22,7 @@ Test(event, created_records_become_inputs_with_decoded_keys)
     pix_inputs in = { 0 };
     pix_event_summary sum;
     pix_err err = { { 0 } };
-    cr_assert_eq(pix_event_parse("e.json", one_record, strlen(one_record), &in, &sum, &err), 0,
+    cr_assert_eq(pix_event_parse("e.json", one_record, strlen(one_record), false, &in, &sum, &err), 0,
                  "%s", err.msg);
     cr_assert_eq(in.n, 1);
     cr_expect_str_eq(in.items[0].bucket, "src");
@@ -45,27 +46,27 @@ Test(event, test_event_and_errors)
     pix_event_summary sum;
     pix_err err = { { 0 } };
     const char *test = "{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\",\"Bucket\":\"b\"}";
-    cr_expect_eq(pix_event_parse("t.json", test, strlen(test), &in, &sum, &err), 0);
+    cr_expect_eq(pix_event_parse("t.json", test, strlen(test), false, &in, &sum, &err), 0);
     cr_expect(sum.test_event);
     cr_expect_eq(sum.kind, PIX_EVENT_TEST);
     cr_expect_eq(sum.tests, 1);
     cr_expect_eq(in.n, 0);
 
-    cr_expect_eq(pix_event_parse("bad.json", "{\"Records\": [", 13, &in, &sum, &err), -1);
+    cr_expect_eq(pix_event_parse("bad.json", "{\"Records\": [", 13, false, &in, &sum, &err), -1);
     cr_expect(strstr(err.msg, "bad.json:1:") && strstr(err.msg, "not JSON"), "%s", err.msg);
 
     const char *nokey = "{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\","
                         "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{}}}]}";
-    cr_expect_eq(pix_event_parse("n.json", nokey, strlen(nokey), &in, &sum, &err), -1);
+    cr_expect_eq(pix_event_parse("n.json", nokey, strlen(nokey), false, &in, &sum, &err), -1);
     cr_expect(strstr(err.msg, "n.json: Records[0]: not an S3 record") != NULL, "%s", err.msg);
 
     const char *badkey = "{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\","
                          "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"x%zz\"}}}]}";
-    cr_expect_eq(pix_event_parse("k.json", badkey, strlen(badkey), &in, &sum, &err), -1);
+    cr_expect_eq(pix_event_parse("k.json", badkey, strlen(badkey), false, &in, &sum, &err), -1);
     cr_expect(strstr(err.msg, "Records[0]: s3.object.key") && strstr(err.msg, "bad escape"),
               "%s", err.msg);
 
-    cr_expect_eq(pix_event_parse("o.json", "[1,2]", 5, &in, &sum, &err), -1);
+    cr_expect_eq(pix_event_parse("o.json", "[1,2]", 5, false, &in, &sum, &err), -1);
     cr_expect(strstr(err.msg, "expected a JSON object") != NULL, "%s", err.msg);
     pix_event_summary_free(&sum);
     pix_inputs_free(&in);
@@ -98,7 +99,7 @@ Test(event, corpus_sample)
     pix_inputs in = { 0 };
     pix_event_summary sum;
     pix_err err = { { 0 } };
-    cr_assert_eq(pix_event_parse(path, text, len, &in, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(pix_event_parse(path, text, len, false, &in, &sum, &err), 0, "%s", err.msg);
     cr_assert_eq(in.n, 1);
     cr_expect_str_eq(in.items[0].bucket, "sourcebucket");
     cr_expect_str_eq(in.items[0].key, "Happy Face.jpg");
@@ -163,7 +164,7 @@ static char *tev_sns_env(const char *message)
 
 static int tev_parse(const char *text, pix_inputs *in, pix_event_summary *sum, pix_err *err)
 {
-    return pix_event_parse("ev", text, strlen(text), in, sum, err);
+    return pix_event_parse("ev", text, strlen(text), false, in, sum, err);
 }
 
 #define TEV_AWKWARD "a+b%2B%20c/%C3%A9t%C3%A9%E2%82%AC+%26.jpg"
@@ -537,12 +538,116 @@ Test(event, untrusted_sizes_and_values_are_bounded)
     free(body);
 
     /* a whole event over the bound is refused before parsing */
-    cr_expect_eq(pix_event_parse("huge", "{}", PIX_EVENT_MAX_BYTES + 1ul, &in, &sum, &err), -1);
+    cr_expect_eq(pix_event_parse("huge", "{}", PIX_EVENT_MAX_BYTES + 1ul, false, &in, &sum, &err), -1);
     cr_expect(strstr(err.msg, "huge: 8388609 bytes, more than") != NULL, "%s", err.msg);
     /* a NULL err is allowed */
-    cr_expect_eq(pix_event_parse("x", "{}", 2, &in, &sum, NULL), -1);
+    cr_expect_eq(pix_event_parse("x", "{}", 2, false, &in, &sum, NULL), -1);
     cr_expect_eq(in.n, 1);
     pix_event_summary_free(&sum);
     pix_inputs_free(&in);
     free(long_key);
+}
+
+/* S3 Batch Operations, schema 1.0: bucket from the ARN, the key
+ * URL-decoded (without '+' as a space); a task that cannot be used is
+ * listed bad by its taskId and the others go on. */
+Test(event, batch_operations_1_0)
+{
+    const char *ev =
+        "{\"invocationSchemaVersion\":\"1.0\",\"invocationId\":\"inv-1\",\"job\":{\"id\":\"j\"},"
+        "\"tasks\":[{\"taskId\":\"t1\",\"s3Key\":\"a%20b/c%2Bd+e.jpg\",\"s3VersionId\":\"1\","
+        "\"s3BucketArn\":\"arn:aws:s3:::src\"},"
+        "{\"taskId\":\"t2\",\"s3Key\":\"bad%zz.jpg\",\"s3BucketArn\":\"arn:aws:s3:::src\"},"
+        "{\"taskId\":\"t3\",\"s3Key\":\"x.png\"}]}";
+    pix_inputs in = { 0 };
+    pix_event_summary sum;
+    pix_err err = { { 0 } };
+
+    cr_assert_eq(tev_parse(ev, &in, &sum, &err), 0, "%s", err.msg);
+    cr_expect_eq(sum.kind, PIX_EVENT_BATCH);
+    cr_expect_str_eq(sum.batch_schema, "1.0");
+    cr_expect_str_eq(sum.batch_invocation, "inv-1");
+    cr_assert_eq(in.n, 1);
+    cr_expect_str_eq(in.items[0].bucket, "src");
+    cr_expect_str_eq(in.items[0].key, "a b/c+d+e.jpg");
+    cr_expect_str_eq(in.items[0].message_id, "t1");
+    cr_assert_eq(sum.n_bad, 2);
+    cr_expect_str_eq(sum.bad[0].message_id, "t2");
+    cr_expect(strstr(sum.bad[0].reason, "tasks[1]: s3Key") != NULL, "%s", sum.bad[0].reason);
+    cr_expect_str_eq(sum.bad[1].message_id, "t3");
+    cr_expect(strstr(sum.bad[1].reason, "s3Bucket or s3BucketArn") != NULL, "%s",
+              sum.bad[1].reason);
+    pix_event_summary_free(&sum);
+    pix_inputs_free(&in);
+}
+
+/* Schema 2.0: s3Bucket, and the key as stored (a '%' stays one). */
+Test(event, batch_operations_2_0)
+{
+    const char *ev =
+        "{\"invocationSchemaVersion\":\"2.0\",\"invocationId\":\"inv-2\","
+        "\"job\":{\"id\":\"j\",\"userArguments\":{\"k\":\"v\"}},"
+        "\"tasks\":[{\"taskId\":\"t1\",\"s3Bucket\":\"src\",\"s3Key\":\"100%25 a+b.jpg\","
+        "\"s3VersionId\":null}]}";
+    pix_inputs in = { 0 };
+    pix_event_summary sum;
+    pix_err err = { { 0 } };
+
+    cr_assert_eq(tev_parse(ev, &in, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(in.n, 1);
+    cr_expect_str_eq(in.items[0].key, "100%25 a+b.jpg");
+    cr_expect_str_eq(sum.batch_schema, "2.0");
+    pix_event_summary_free(&sum);
+    cr_expect_eq(tev_parse("{\"invocationSchemaVersion\":\"3.0\",\"invocationId\":\"i\","
+                           "\"tasks\":[]}", &in, &sum, &err), -1);
+    cr_expect(strstr(err.msg, "invocationSchemaVersion: expected \"1.0\" or \"2.0\", got \"3.0\"")
+              != NULL, "%s", err.msg);
+    pix_inputs_free(&in);
+}
+
+/* Deletions become inputs marked removed only when asked for (on_delete:
+ * remove), from S3 notifications and EventBridge alike. */
+Test(event, removals_taken_when_asked)
+{
+    char *ev = tev_records(tev_rec("ObjectRemoved:Delete", "src", "gone%20now.jpg", "0D"),
+                           tev_rec("ObjectCreated:Put", "src", "new.jpg", "0E"), NULL);
+    const char *eb = "{\"version\":\"0\",\"source\":\"aws.s3\",\"detail-type\":\"Object Deleted\","
+                     "\"detail\":{\"bucket\":{\"name\":\"src\"},\"object\":{\"key\":\"a b.jpg\","
+                     "\"sequencer\":\"0F\"}}}";
+    pix_inputs in = { 0 };
+    pix_event_summary sum;
+    pix_err err = { { 0 } };
+
+    cr_assert_eq(tev_parse(ev, &in, &sum, &err), 0, "%s", err.msg);
+    cr_expect_eq(in.n, 1);
+    cr_expect_eq(sum.ignored, 1);
+    pix_event_summary_free(&sum);
+    pix_inputs_free(&in);
+
+    cr_assert_eq(pix_event_parse("ev", ev, strlen(ev), true, &in, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(in.n, 2);
+    cr_expect(in.items[0].removed);
+    cr_expect_str_eq(in.items[0].key, "gone now.jpg");
+    cr_expect_str_eq(in.items[0].sequencer, "0D");
+    cr_expect(!in.items[1].removed);
+    cr_expect_eq(sum.removed, 1);
+    cr_expect_eq(sum.created, 1);
+    pix_event_summary_free(&sum);
+    cr_assert_eq(pix_event_parse("eb", eb, strlen(eb), true, &in, &sum, &err), 0, "%s", err.msg);
+    cr_assert_eq(in.n, 3);
+    cr_expect(in.items[2].removed);
+    cr_expect_str_eq(in.items[2].key, "a b.jpg");
+    pix_event_summary_free(&sum);
+    pix_inputs_free(&in);
+    free(ev);
+}
+
+/* Sequencers compare as hex numbers of any length. */
+Test(event, sequencers_compare_as_numbers)
+{
+    cr_expect_lt(pix_sequencer_cmp("FF", "0100"), 0);
+    cr_expect_gt(pix_sequencer_cmp("0100", "FF"), 0);
+    cr_expect_eq(pix_sequencer_cmp("00000ABC", "abc"), 0);
+    cr_expect_lt(pix_sequencer_cmp("0062E99A88DC407460", "0062E99A88DC407461"), 0);
+    cr_expect_lt(pix_sequencer_cmp("", "01"), 0);
 }
