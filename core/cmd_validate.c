@@ -25,6 +25,8 @@ static void describe(const pix_pipeline *p)
     for (size_t i = 0; i < p->n_stages; i++)
         printf(" %s%s", p->stages[i]->plugin->name, i + 1 < p->n_stages ? "," : "");
     printf("%s\n", p->n_stages ? "" : " none");
+    printf("  on_delete:   %s\n", p->on_delete == PIX_ON_DELETE_REMOVE ? "remove" : "keep");
+    printf("  fingerprint: %s\n", p->fingerprint);
 }
 
 int pix_cmd_validate(int argc, char **argv)

@@ -180,6 +180,8 @@ static void lt_need_servers(void)
 /* Writes pipe.yaml in the test folder: originals from the S3 server, the
  * renditions to LT_DST under out/{dir}/, a 400 px large and a 64x64 thumb;
  * metadata in DynamoDB table `table`, else in ./md.db (SQLite). */
+static const char *lt_extra_top = ""; /* more top-level YAML for lt_pipeline */
+
 static void lt_pipeline(const char *table)
 {
     char *meta = table ? tu_strf("{ backend: dynamodb, table: %s, endpoint: \"%s\" }", table,
@@ -196,8 +198,9 @@ static void lt_pipeline(const char *table)
         "stages:\n"
         "  - resize:    { width: 400, height: 400, fit: inside }\n"
         "  - thumbnail: { name: thumb, width: 64, height: 64, crop: centre }\n"
-        "  - metadata-sink: {}\n",
-        lt_tag, lt_s3(), lt_s3(), meta);
+        "  - metadata-sink: {}\n"
+        "%s",
+        lt_tag, lt_s3(), lt_s3(), meta, lt_extra_top);
     char *path = tu_strf("%s/pipe.yaml", lt_dir);
     cr_assert_eq(tu_write_file(path, yaml, strlen(yaml)), 0);
     free(path);
@@ -1231,4 +1234,131 @@ Test(lambda, poison_records_fail_alone_in_sqs_batch)
               strstr(out, "exceeded its time limit (limits.job_timeout: 2 s) and was stopped"),
               "each poison record's reason is logged: %s", out);
     free(out), free(keys), free(want), free(id), free(id2), free(plugins), free(yaml);
+}
+
+/* ---- the bucket's whole life ------------------------------------------ */
+
+/* The result of the task taskId in a Batch Operations answer. */
+static json_t *lt_task_result(json_t *answer, const char *task)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(answer, "results"), i, r)
+        if (strcmp(json_string_value(json_object_get(r, "taskId")), task) == 0)
+            return r;
+    return NULL;
+}
+
+/* An S3 Batch Operations 2.0 invocation over three keys: one there, one
+ * missing, one not an image.  Each task gets its own result: Succeeded,
+ * and PermanentFailure with the reason (Batch must not retry those). */
+Test(lambda, batch_operations_2_0_per_task_results)
+{
+    lt_need_servers();
+    lt_pipeline(NULL);
+    lt_upload((const char *const[]){ "batch/good.jpg", NULL });
+    lt_write("corrupt.jpg", "\xff\xd8\xff\xe0 this is no JPEG at all");
+    char *out = NULL, *err = NULL;
+    int rc = lt_aws(&out, &err, lt_s3(), "s3 cp --only-show-errors '%s/corrupt.jpg' s3://" LT_SRC
+                    "/%s/batch/corrupt.jpg", lt_dir, lt_tag);
+    cr_assert_eq(rc, 0, "upload: %s%s", out, err);
+    free(out), free(err);
+    lt_start(1, 0, NULL);
+
+    char *good = tu_strf("%s/batch/good.jpg", lt_tag);
+    char *missing = tu_strf("%s/batch/missing.jpg", lt_tag);
+    char *corrupt = tu_strf("%s/batch/corrupt.jpg", lt_tag);
+    json_t *ev = json_pack("{s:s, s:s, s:{s:s, s:{}}, s:[{s:s, s:s, s:s, s:n}, {s:s, s:s, s:s, "
+                           "s:n}, {s:s, s:s, s:s, s:n}]}",
+                           "invocationSchemaVersion", "2.0", "invocationId", "inv-42", "job",
+                           "id", "job-1", "userArguments", "tasks",
+                           "taskId", "t-good", "s3Bucket", LT_SRC, "s3Key", good, "s3VersionId",
+                           "taskId", "t-missing", "s3Bucket", LT_SRC, "s3Key", missing,
+                           "s3VersionId",
+                           "taskId", "t-corrupt", "s3Bucket", LT_SRC, "s3Key", corrupt,
+                           "s3VersionId");
+    char *id = lt_invoke(ev, 0);
+    json_t *r = lt_result(id);
+    const char *text = json_string_value(json_object_get(r, "text"));
+    cr_assert_not_null(text, "no response: %s", lt_dump(r));
+    json_t *answer = json_loads(text, 0, NULL);
+    cr_assert_not_null(answer, "%s", text);
+    cr_expect_str_eq(json_string_value(json_object_get(answer, "invocationSchemaVersion")), "2.0");
+    cr_expect_str_eq(json_string_value(json_object_get(answer, "invocationId")), "inv-42");
+    cr_expect_str_eq(json_string_value(json_object_get(answer, "treatMissingKeysAs")),
+                     "PermanentFailure");
+    cr_expect_eq(json_array_size(json_object_get(answer, "results")), 3, "%s", text);
+    json_t *g = lt_task_result(answer, "t-good"), *m = lt_task_result(answer, "t-missing");
+    json_t *c = lt_task_result(answer, "t-corrupt");
+    cr_assert(g && m && c, "%s", text);
+    cr_expect_str_eq(json_string_value(json_object_get(g, "resultCode")), "Succeeded");
+    cr_expect_str_eq(json_string_value(json_object_get(m, "resultCode")), "PermanentFailure");
+    cr_expect(strstr(json_string_value(json_object_get(m, "resultString")), "missing: ") &&
+                  strstr(json_string_value(json_object_get(m, "resultString")), "NoSuchKey"),
+              "%s", text);
+    cr_expect_str_eq(json_string_value(json_object_get(c, "resultCode")), "PermanentFailure");
+    cr_expect(strstr(json_string_value(json_object_get(c, "resultString")), "corrupt.jpg") ||
+                  strstr(json_string_value(json_object_get(c, "resultString")), "not"),
+              "%s", text);
+    lt_expect_clean_exit();
+    char *keys = lt_list_out(), *want_keys = lt_renditions("batch/good");
+    cr_expect_str_eq(keys, want_keys);
+    free(keys), free(want_keys);
+    json_decref(answer);
+    json_decref(r);
+    free(id), free(good), free(missing), free(corrupt);
+}
+
+/* on_delete: remove.  A create, then its delete: the renditions and the
+ * item go, a tombstone with the delete's sequencer stays.  The delete
+ * delivered again changes nothing; the create delivered late (older
+ * sequencer, the object still readable) does not bring the renditions
+ * back. */
+Test(lambda, delete_removes_renditions_and_item_in_order)
+{
+    lt_need_servers();
+    char *table = tu_strf("lt-%s", lt_tag);
+    lt_create_table(table);
+    lt_extra_top = "on_delete: remove\n";
+    lt_pipeline(table);
+    lt_extra_top = "";
+    lt_upload((const char *const[]){ "del/a.jpg", NULL });
+    lt_start(4, 0, NULL);
+
+    char *key = tu_strf("%s/del/a.jpg", lt_tag);
+    char *id = lt_invoke(lt_records(lt_s3rec("ObjectCreated:Put", LT_SRC, key, "0A"), NULL), 0);
+    json_decref(lt_result(id));
+    free(id);
+    char *keys = lt_list_out(), *want_keys = lt_renditions("del/a");
+    cr_expect_str_eq(keys, want_keys);
+    free(keys);
+
+    for (int round = 0; round < 2; round++) {
+        id = lt_invoke(lt_records(lt_s3rec("ObjectRemoved:Delete", LT_SRC, key, "0B"), NULL), 0);
+        json_t *r = lt_result(id);
+        char *dump = lt_dump(r);
+        cr_expect_str_eq(json_string_value(json_object_get(r, "kind")), "response", "%s", dump);
+        free(dump), free(id);
+        json_decref(r);
+        keys = lt_list_out();
+        cr_expect_str_eq(keys, "", "round %d: renditions left:\n%s", round, keys);
+        free(keys);
+        json_t *items = lt_scan(table);
+        cr_assert_eq(json_array_size(items), 1);
+        json_t *item = json_array_get(items, 0);
+        cr_expect(json_is_true(json_object_get(json_object_get(item, "deleted"), "BOOL")),
+                  "round %d: not a tombstone", round);
+        cr_expect_null(json_object_get(item, "renditions"), "round %d: the record stayed", round);
+        json_decref(items);
+    }
+
+    /* the create's event again, late: older than the delete */
+    id = lt_invoke(lt_records(lt_s3rec("ObjectCreated:Put", LT_SRC, key, "0A"), NULL), 0);
+    json_decref(lt_result(id));
+    free(id);
+    keys = lt_list_out();
+    cr_expect_str_eq(keys, "", "a late create brought renditions back:\n%s", keys);
+    free(keys);
+    lt_expect_clean_exit();
+    free(want_keys), free(key), free(table);
 }

@@ -660,3 +660,60 @@ Test(pipeline, untrusted_loaders_blocked_and_opt_in_unblocks_exactly_one)
               !g_type_from_name("VipsForeignLoadMagickBuffer"));
     pix_pipeline_free(p);
 }
+
+/* The fingerprint of a pipeline's YAML (the test fails if it is refused). */
+static char *fingerprint_of(const char *yaml)
+{
+    pix_pipeline *p = parse(yaml);
+    cr_assert_not_null(p, "%s", err.msg);
+    char *fp = strdup(p->fingerprint);
+    pix_pipeline_free(p);
+    return fp;
+}
+
+/* What renditions depend on changes the fingerprint; what they do not
+ * (comments, order, a default spelled out, the name, a secret) does not. */
+Test(pipeline, fingerprint_follows_what_renditions_depend_on)
+{
+    char *base = fingerprint_of(HDR "stages:\n  - optsdemo: { token: abcd, count: 3 }\n");
+    char *same[] = {
+        fingerprint_of("# a comment\n" HDR "name: other\n"
+                       "stages:\n  - optsdemo: { count: 3, token: abcd, fit: inside }\n"),
+        fingerprint_of(HDR "stages:\n  - optsdemo: { token: changed-secret, count: 3 }\n"),
+    };
+    char *differ[] = {
+        fingerprint_of(HDR "stages:\n  - optsdemo: { token: abcd, count: 4 }\n"),
+        fingerprint_of(HDR "output: { quality: 70 }\n"
+                       "stages:\n  - optsdemo: { token: abcd, count: 3 }\n"),
+        fingerprint_of("source: { storage: memtest }\n"
+                       "destination: { storage: memtest, bucket: out2 }\n"
+                       "stages:\n  - optsdemo: { token: abcd, count: 3 }\n"),
+        fingerprint_of(HDR "stages:\n  - optsdemo: { token: abcd, count: 3 }\n  - nopts\n"),
+    };
+    cr_expect_eq(strlen(base), PIX_FINGERPRINT_HEX);
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        cr_expect_str_eq(same[i], base, "variant %zu", i);
+        free(same[i]);
+    }
+    for (size_t i = 0; i < sizeof differ / sizeof *differ; i++) {
+        cr_expect_str_neq(differ[i], base, "variant %zu", i);
+        free(differ[i]);
+    }
+    free(base);
+}
+
+Test(pipeline, on_delete_keep_or_remove)
+{
+    pix_pipeline *p = parse(HDR "on_delete: remove\n");
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_expect_eq(p->on_delete, PIX_ON_DELETE_REMOVE);
+    pix_pipeline_free(p);
+    p = parse(HDR);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_expect_eq(p->on_delete, PIX_ON_DELETE_KEEP);
+    pix_pipeline_free(p);
+    cr_expect_str_eq(fails(HDR "on_delete: remvoe\n"),
+                     "pipes/x.yaml:3:12: on_delete: expected keep (renditions and record stay "
+                     "when the source is deleted) or remove (they are deleted with it), got "
+                     "'remvoe' (did you mean 'remove'?)");
+}
