@@ -40,14 +40,33 @@
  * key), '%' itself, or a space at either end; decode it with any URL
  * decoder (Python: urllib.parse.unquote) to get the exact original.
  *
+ * list() is one ListObjectsV2 page (max-keys=1000) of the keys under a
+ * prefix.  It asks for encoding-type=url, as AWS's own SDKs do, because XML
+ * 1.0 cannot carry every byte a key may hold (a control byte is not
+ * representable, and XML turns a CR into LF), and decodes the keys only
+ * when the answer says <EncodingType>url</EncodingType>: servers that ignore
+ * the parameter (s3rver) send the keys raw.  The answer is parsed with
+ * libxml2 without network access, entity expansion or DTD loading, and one
+ * with a DOCTYPE at all is refused: S3 never sends one.  Each object's ETag
+ * is given exactly as get() fills pix_object_info.etag (quotes stripped), so
+ * the core can compare the two.
+ *
+ * remove() is a DeleteObject; a missing object (204 from S3, 404 NoSuchKey
+ * from some compatible servers) is success, so a remove can be retried.
+ *
  * The config and the state (the AWS service, endpoint parts and region) are
  * read-only after create(), so any number of jobs may run at once.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include <pixpipe/aws.h>
 
@@ -164,6 +183,10 @@ static int s3_create(const pix_ctx *ctx, void **state)
         free(st);
         return -1;
     }
+    /* libxml2 sets up its global tables on first use; doing it here, on the
+     * main thread before any job, keeps concurrent list() calls from racing
+     * to do it. */
+    xmlInitParser();
     ctx->host->log(ctx, PIX_LOG_DEBUG, "endpoint %s, region %s, %s style", st->at.endpoint,
                    st->at.region, st->path_style ? "path" : "virtual-hosted");
     *state = st;
@@ -233,9 +256,10 @@ static void s3_addr_free(s3_addr *a)
     free(a->resource);
 }
 
-/* Addresses bucket/key into *a, which the caller releases with
- * s3_addr_free() once this returned 0.  Returns 0, or -1 after
- * host->job_error(). */
+/* Addresses bucket/key into *a, or with key NULL the bucket itself (for
+ * ListObjectsV2: "/bucket" path style, "/" virtual-hosted).  The caller
+ * releases *a with s3_addr_free() once this returned 0.  Returns 0, or -1
+ * after host->job_error(). */
 static int s3_address(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key,
                       s3_addr *a)
 {
@@ -248,31 +272,35 @@ static int s3_address(const pix_ctx *ctx, pix_job *job, const char *bucket, cons
                         bucket ? bucket : "");
         return -1;
     }
-    if (!key || !*key) {
+    if (key && !*key) {
         host->job_error(job, "empty S3 key in bucket '%s'", bucket);
         return -1;
     }
     bool path_style = st->path_style || !s3_bucket_dns_ok(st, bucket);
-    size_t blen = strlen(bucket), klen = strlen(key);
+    size_t blen = strlen(bucket), klen = key ? strlen(key) : 0;
     a->path = malloc(3 * (blen + klen) + 3);
-    if (asprintf(&a->resource, "s3://%s/%s", bucket, key) < 0)
+    if (asprintf(&a->resource, "s3://%s/%s", bucket, key ? key : "") < 0)
         a->resource = NULL;
     if (path_style)
         a->endpoint = strdup(st->at.endpoint);
     else if (asprintf(&a->endpoint, "%s://%s.%s", st->scheme, bucket, st->hostport) < 0)
         a->endpoint = NULL;
     if (!a->path || !a->resource || !a->endpoint) {
-        host->job_error(job, "out of memory addressing s3://%s/%s", bucket, key);
+        host->job_error(job, "out of memory addressing s3://%s/%s", bucket, key ? key : "");
         s3_addr_free(a);
         return -1;
     }
     char *p = a->path;
     *p++ = '/';
+    *p = '\0';
     if (path_style) {
         p = s3_encode(p, bucket, false);
-        *p++ = '/';
+        if (key)
+            *p++ = '/';
+        *p = '\0';
     }
-    s3_encode(p, key, true);
+    if (key)
+        s3_encode(p, key, true);
     return 0;
 }
 
@@ -304,11 +332,11 @@ static void s3_fill_info(const pix_aws *aws, const pix_aws_response *resp, uint6
 }
 
 /* Sends req to the object at a (borrowed), with the fields every request
- * shares filled in, and fails the job unless S3 answers 200.  resp is the
- * caller's to release with aws->response_free(), also when this fails.
- * Returns 0, or -1 with the error recorded on job. */
-static int s3_send(const s3_state *st, pix_job *job, const s3_addr *a, pix_aws_request *req,
-                   pix_aws_response *resp)
+ * shares filled in.  resp is the caller's to release with
+ * aws->response_free(), also when this fails.  Returns 0 once S3 answered,
+ * whatever the status, or -1 with the error recorded on job. */
+static int s3_request(const s3_state *st, pix_job *job, const s3_addr *a, pix_aws_request *req,
+                      pix_aws_response *resp)
 {
     req->service = "s3";
     req->region = st->at.region;
@@ -317,6 +345,15 @@ static int s3_send(const s3_state *st, pix_job *job, const s3_addr *a, pix_aws_r
     req->resource = a->resource;
     if (st->at.aws->request(job, req, resp) != 0)
         return -1; /* the host recorded why (no answer, or over the limit) */
+    return 0;
+}
+
+/* s3_request(), failing the job unless S3 answers 200. */
+static int s3_send(const s3_state *st, pix_job *job, const s3_addr *a, pix_aws_request *req,
+                   pix_aws_response *resp)
+{
+    if (s3_request(st, job, a, req, resp) != 0)
+        return -1;
     if (resp->status != 200)
         return st->at.aws->fail(job, req, resp, NULL, 0);
     return 0;
@@ -530,8 +567,332 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------ XML answers */
+
+/* The most bytes of a ListObjectsV2 answer read: 1000 keys of 1024 bytes,
+ * each %XX-encoded, with their fields, fit in under 4 MiB; past this the
+ * answer is not a listing. */
+#define S3_LIST_MAX_BYTES (16u << 20)
+/* An error body, the only thing a DeleteObject answers with. */
+#define S3_DELETE_MAX_BYTES (1u << 20)
+
+/* The XML document of an answer's body, or NULL when it is not well-formed
+ * XML or declares a DTD.  No network access, no entity substitution, no
+ * DTD loading; and since S3 never sends a DOCTYPE, a body with one (where
+ * internal entities could expand) is refused outright.  Caller frees with
+ * xmlFreeDoc(). */
+static xmlDoc *s3_xml_read(const pix_aws_response *resp)
+{
+    if (!resp->body || resp->body_len == 0 || resp->body_len > INT_MAX)
+        return NULL;
+    xmlDoc *doc = xmlReadMemory((const char *)resp->body, (int)resp->body_len, NULL, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (doc && doc->intSubset) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* Whether n is the element called name (its namespace, S3's, is ignored). */
+static bool s3_xml_is(const xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
+}
+
+/* The text of the first child element of parent called name, or NULL when
+ * there is none.  Caller frees with xmlFree(). */
+static char *s3_xml_child_text(const xmlNode *parent, const char *name)
+{
+    for (const xmlNode *n = parent->children; n; n = n->next)
+        if (s3_xml_is(n, name))
+            return (char *)xmlNodeGetContent(n);
+    return NULL;
+}
+
+/* The <Code> of an S3 error body into code ("" when there is none), to
+ * tell a missing key from a missing bucket without recording anything. */
+static void s3_error_code(const pix_aws_response *resp, char *code, size_t size)
+{
+    xmlDoc *doc = s3_xml_read(resp);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    char *text = root && s3_xml_is(root, "Error") ? s3_xml_child_text(root, "Code") : NULL;
+
+    snprintf(code, size, "%s", text ? text : "");
+    xmlFree(text);
+    xmlFreeDoc(doc);
+}
+
+/* ------------------------------------------------------------------ list */
+
+/* Decodes s in place as S3 encodes keys for encoding-type=url: %XX is a
+ * byte, '+' a space (a literal '+' comes as %2B).  Returns 0, or -1 for a
+ * malformed escape or an encoded NUL, which no C string can hold. */
+static int s3_url_decode(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == '+') {
+            *o++ = ' ';
+        } else if (*p != '%') {
+            *o++ = *p;
+        } else {
+            int v = 0;
+            for (int i = 1; i <= 2; i++) {
+                char c = p[i];
+                int d = c >= '0' && c <= '9' ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (d < 0)
+                    return -1;
+                v = v * 16 + d;
+            }
+            if (v == 0)
+                return -1;
+            *o++ = (char)v;
+            p += 2;
+        }
+    }
+    *o = '\0';
+    return 0;
+}
+
+/* The 1..2-digit numbers of an ISO-8601 time need bounds: timegm() would
+ * normalise "13th month" into a real date instead of refusing it. */
+static bool s3_tm_ok(const struct tm *tm)
+{
+    return tm->tm_mon >= 1 && tm->tm_mon <= 12 && tm->tm_mday >= 1 && tm->tm_mday <= 31 &&
+           tm->tm_hour >= 0 && tm->tm_hour <= 23 && tm->tm_min >= 0 && tm->tm_min <= 59 &&
+           tm->tm_sec >= 0 && tm->tm_sec <= 60;
+}
+
+/* LastModified ("2024-05-01T12:34:56.789Z", S3 always gives UTC; an offset
+ * is honoured anyway) as ms since the epoch, or 0 (unknown) when it does
+ * not parse: a listing is not refused for a date. */
+static int64_t s3_time_ms(const char *s)
+{
+    struct tm tm = { 0 };
+    int n = 0;
+
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || !s3_tm_ok(&tm))
+        return 0;
+    const char *p = s + n;
+    int64_t ms = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            if (digits++ < 3)
+                ms = ms * 10 + (*p - '0');
+        if (digits == 0)
+            return 0;
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    int64_t offset_s = 0;
+    if (*p == '+' || *p == '-') {
+        int oh = 0, om = 0;
+        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
+            return 0;
+        offset_s = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    } else if (*p != 'Z' && *p != '\0') {
+        return 0;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return 0;
+    return ((int64_t)t - offset_s) * 1000 + ms;
+}
+
+/* Hands one <Contents> to each.  url: the keys are %XX-encoded.  Returns
+ * 0, or -1 with the error recorded (here or by each). */
+static int s3_list_entry(const pix_host *host, pix_job *job, const char *resource,
+                         const xmlNode *c, bool url, pix_list_fn each, void *user)
+{
+    char *key = s3_xml_child_text(c, "Key");
+    char *size = s3_xml_child_text(c, "Size");
+    char *etag = s3_xml_child_text(c, "ETag");
+    char *modified = s3_xml_child_text(c, "LastModified");
+    /* The same buffer and the same unquoting as get()'s info->etag, so the
+     * two compare equal even where an ETag would be cut. */
+    char tag[sizeof ((pix_object_info *)0)->etag];
+    int rc = -1;
+
+    if (!key || !*key || (url && s3_url_decode(key) != 0)) {
+        host->job_error(job, "ListObjectsV2 %s: an object with %s key '%s' in the answer",
+                        resource, key && *key ? "an undecodable" : "no", key ? key : "");
+        goto out;
+    }
+    char *end = NULL;
+    unsigned long long bytes = size ? strtoull(size, &end, 10) : 0;
+    if (!size || end == size || *end || size[0] == '-') {
+        host->job_error(job, "ListObjectsV2 %s: object '%s' has no valid Size ('%s')",
+                        resource, key, size ? size : "");
+        goto out;
+    }
+    s3_copy_unquoted(tag, sizeof tag, etag);
+    pix_object_entry e = { .key = key, .size = bytes, .etag = tag,
+                           .mtime_ms = s3_time_ms(modified) };
+    rc = each(user, &e) < 0 ? -1 : 0;
+out:
+    xmlFree(key);
+    xmlFree(size);
+    xmlFree(etag);
+    xmlFree(modified);
+    return rc;
+}
+
+/* Reads a ListObjectsV2 answer: checks it whole (root element, truncation
+ * and its token) before handing any object to each, so that a page that
+ * fails hands over nothing, then calls each per <Contents>, in the order S3
+ * gives them (key order), and writes the next token into next.  Returns 0,
+ * or -1 with the error recorded. */
+static int s3_list_parse(const pix_host *host, pix_job *job, const char *resource,
+                         const pix_aws_response *resp, pix_list_fn each, void *user, char *next)
+{
+    xmlDoc *doc = s3_xml_read(resp);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    char *truncated = NULL, *token = NULL, *encoding = NULL;
+    int rc = -1;
+
+    if (!root || !s3_xml_is(root, "ListBucketResult")) {
+        host->job_error(job, "ListObjectsV2 %s: the answer is not a ListBucketResult XML "
+                        "document (%zu bytes)", resource, resp->body_len);
+        goto out;
+    }
+    truncated = s3_xml_child_text(root, "IsTruncated");
+    token = s3_xml_child_text(root, "NextContinuationToken");
+    encoding = s3_xml_child_text(root, "EncodingType");
+    bool more = truncated && strcmp(truncated, "true") == 0;
+    bool url = encoding && strcmp(encoding, "url") == 0;
+    if (encoding && !url) {
+        host->job_error(job, "ListObjectsV2 %s: unknown EncodingType '%s' in the answer",
+                        resource, encoding);
+        goto out;
+    }
+    /* Without the token the listing would end early, silently; one too long
+     * for the caller's buffer cannot be cut either: it would name another
+     * page, or none. */
+    if (more && (!token || !*token)) {
+        host->job_error(job, "ListObjectsV2 %s: the answer is truncated but gives no "
+                        "NextContinuationToken", resource);
+        goto out;
+    }
+    if (more && strlen(token) > PIX_LIST_TOKEN_MAX - 1) {
+        host->job_error(job, "ListObjectsV2 %s: NextContinuationToken is %zu bytes, over the "
+                        "%d pixpipe keeps", resource, strlen(token), PIX_LIST_TOKEN_MAX - 1);
+        goto out;
+    }
+    for (const xmlNode *n = root->children; n; n = n->next)
+        if (s3_xml_is(n, "Contents") && s3_list_entry(host, job, resource, n, url, each, user) != 0)
+            goto out;
+    snprintf(next, PIX_LIST_TOKEN_MAX, "%s", more ? token : "");
+    rc = 0;
+out:
+    xmlFree(truncated);
+    xmlFree(token);
+    xmlFree(encoding);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* The query of a ListObjectsV2 page, its names in byte order (SigV4's
+ * canonical order: the host sorts again when signing, but a URL sent as
+ * signed leaves nothing to disagree on).  Caller frees; NULL when out of
+ * memory. */
+static char *s3_list_query(const char *prefix, const char *token)
+{
+    size_t plen = strlen(prefix), tlen = token ? strlen(token) : 0;
+    char *q = malloc(3 * (plen + tlen) + 128), *p = q;
+
+    if (!q)
+        return NULL;
+    if (tlen) {
+        p = stpcpy(p, "continuation-token=");
+        p = s3_encode(p, token, false);
+        *p++ = '&';
+    }
+    p = stpcpy(p, "encoding-type=url&list-type=2&max-keys=1000&prefix=");
+    s3_encode(p, prefix, false);
+    return q;
+}
+
+/* One ListObjectsV2 page of bucket under prefix, after token. */
+static int s3_list(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *prefix,
+                   const char *token, pix_list_fn each, void *user, char *next)
+{
+    const s3_state *st = ctx->state;
+    const pix_host *host = ctx->host;
+    pix_aws_response resp = { 0 };
+    char *query = NULL;
+    s3_addr a;
+    int rc = -1;
+
+    next[0] = '\0';
+    if (!prefix)
+        prefix = "";
+    if (s3_address(ctx, job, bucket, NULL, &a) != 0)
+        return -1;
+    /* Errors name the listing, not the bucket alone. */
+    free(a.resource);
+    if (asprintf(&a.resource, "s3://%s/%s", bucket, prefix) < 0) {
+        a.resource = NULL;
+        host->job_error(job, "ListObjectsV2 s3://%s/%s: out of memory", bucket, prefix);
+        goto out;
+    }
+    if (!(query = s3_list_query(prefix, token))) {
+        host->job_error(job, "ListObjectsV2 %s: out of memory", a.resource);
+        goto out;
+    }
+    pix_aws_request req = { .method = "GET", .query = query,
+                            .max_response_bytes = S3_LIST_MAX_BYTES,
+                            .operation = "ListObjectsV2" };
+    if (s3_send(st, job, &a, &req, &resp) != 0)
+        goto out;
+    rc = s3_list_parse(host, job, a.resource, &resp, each, user, next);
+out:
+    st->at.aws->response_free(&resp);
+    free(query);
+    s3_addr_free(&a);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- remove */
+
+/* DeleteObject of bucket/key.  S3 answers 204 whether or not the key
+ * existed; a server that answers 404 NoSuchKey means the same.  Any other
+ * answer, a missing bucket included, is an error. */
+static int s3_remove(const pix_ctx *ctx, pix_job *job, const char *bucket, const char *key)
+{
+    const s3_state *st = ctx->state;
+    pix_aws_request req = { .method = "DELETE", .max_response_bytes = S3_DELETE_MAX_BYTES,
+                            .operation = "DeleteObject" };
+    pix_aws_response resp = { 0 };
+    char code[64] = "";
+    s3_addr a;
+    int rc = -1;
+
+    if (s3_address(ctx, job, bucket, key, &a) != 0)
+        return -1;
+    if (s3_request(st, job, &a, &req, &resp) != 0)
+        goto out;
+    if (resp.status == 404)
+        s3_error_code(&resp, code, sizeof code);
+    if (resp.status == 200 || resp.status == 204 || strcmp(code, "NoSuchKey") == 0)
+        rc = 0;
+    else
+        st->at.aws->fail(job, &req, &resp, NULL, 0);
+out:
+    st->at.aws->response_free(&resp);
+    s3_addr_free(&a);
+    return rc;
+}
+
 PIX_STORAGE_PLUGIN("storage-s3", "1.0.0",
                    "Objects in Amazon S3 or an S3-compatible server, through the host's signed client",
-                   s3_get, s3_put, .head = s3_head, .scheme = "s3", .options = s3_options,
+                   s3_get, s3_put, .head = s3_head, .list = s3_list, .remove = s3_remove,
+                   .scheme = "s3", .options = s3_options,
                    .config_size = sizeof(s3_config), .check = s3_check, .create = s3_create,
                    .destroy = s3_destroy);

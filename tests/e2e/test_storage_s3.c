@@ -634,3 +634,71 @@ Test(storage_s3_config, kms_key_needs_aws_kms)
     tu_rmrf(dir);
     free(dir);
 }
+
+/* A backfill: every object under a prefix, listed page by page (three
+ * pages of at most 1000 would be the same code: storage_list tests the
+ * paging itself).  The second run with --only-stale downloads nothing; a
+ * change to the pipeline re-renders every object, and nothing else. */
+Test(storage_s3, backfill_prefix_then_only_stale)
+{
+    s3t_url();
+    enum { N = 25 };
+    char *tree = tu_strf("%s/tree", s3t_dir);
+    cr_assert_eq(tu_runf(NULL, NULL, "mkdir -p '%s'", tree), 0);
+    for (int i = 0; i < N; i++) {
+        char *f = tu_strf("%s/img%02d.jpg", tree, i);
+        cr_assert_eq(tu_make_image(f, 64 + i, 48), 0);
+        free(f);
+    }
+    char *to = tu_strf("s3://" S3T_SRC "/%s/bf/", s3t_prefix);
+    s3t_copy_tree(tree, to);
+    s3t_pipeline(NULL);
+    char *arg = s3t_q(to), *out = NULL, *err = NULL;
+    char *args = tu_strf("--only-stale %s", arg);
+
+    int rc = s3t_run(&out, &err, NULL, args);
+    cr_expect_eq(rc, 0, "%s%s", out, err);
+    char *want = tu_strf("listed %d (0 passed over: outputs or outside the trigger): %d processed, "
+                         "0 up to date, 0 failed, 0 skipped", N, N);
+    cr_expect(strstr(out, want) != NULL, "first run:\n%s%s", out, err);
+    free(want), free(out), free(err);
+    char *obj = tu_strf("%s/bf/img07.jpg", s3t_prefix);
+    char *bf = tu_strf("%s/bf", s3t_prefix);
+    json_t *listed = s3t_list(S3T_SRC, bf);
+    free(bf);
+    char *etag = s3t_record_field(S3T_SRC, obj, "source_etag");
+    char *fp = s3t_record_field(S3T_SRC, obj, "pipeline_fingerprint");
+    /* as the rest of the record: the ETag's hex, without S3's quotes */
+    char *quoted = tu_strf("\"%s\"", etag);
+    cr_expect(*etag && strcmp(quoted, json_string_value(json_object_get(listed, obj))) == 0,
+              "the record keeps the listed ETag: %s", etag);
+    free(quoted);
+    cr_expect_eq(strlen(fp), 16, "fingerprint '%s'", fp);
+    char *dst = tu_strf("%s/bf/img07.jpg.main.jpg", s3t_prefix);
+    s3t_expect_image(S3T_DST, dst, 71, 48); /* 71x48 fits 100x100: kept */
+
+    char *match = tu_strf("%s/bf/img", s3t_prefix);
+    size_t gets = s3t_gets(match);
+    rc = s3t_run(&out, &err, NULL, args);
+    cr_expect_eq(rc, 0, "%s%s", out, err);
+    want = tu_strf("listed %d (0 passed over: outputs or outside the trigger): 0 processed, "
+                   "%d up to date, 0 failed, 0 skipped", N, N);
+    cr_expect(strstr(out, want) != NULL, "second run:\n%s%s", out, err);
+    cr_expect_eq(s3t_gets(match), gets, "the second run downloaded originals");
+    free(want), free(out), free(err);
+
+    /* another quality: every record is stale */
+    char *path = tu_strf("%s/pipe.yaml", s3t_dir);
+    cr_assert_eq(tu_runf(NULL, NULL, "sed -i 's/quality: 80/quality: 70/' '%s'", path), 0);
+    rc = s3t_run(&out, &err, NULL, args);
+    cr_expect_eq(rc, 0, "%s%s", out, err);
+    want = tu_strf("listed %d (0 passed over: outputs or outside the trigger): %d processed, "
+                   "0 up to date, 0 failed, 0 skipped", N, N);
+    cr_expect(strstr(out, want) != NULL, "after the change:\n%s%s", out, err);
+    char *fp2 = s3t_record_field(S3T_SRC, obj, "pipeline_fingerprint");
+    cr_expect_str_neq(fp2, fp);
+    free(want), free(out), free(err);
+    json_decref(listed);
+    free(fp2), free(path), free(match), free(dst), free(fp), free(etag), free(obj);
+    free(args), free(arg), free(to), free(tree);
+}
