@@ -30,7 +30,6 @@
 #define BACKOFF_BASE_MS 50.0
 #define BACKOFF_CAP_MS 2000.0
 #define CONNECT_TIMEOUT_MS 3000L
-#define TOTAL_TIMEOUT_MS 120000L
 
 typedef struct response_priv {
     char *headers; /* raw header lines */
@@ -210,17 +209,26 @@ static void host_of(const char *endpoint, char *host, size_t size)
     snprintf(host, size, "%.*s", (int)n, p);
 }
 
-static void sleep_ms(double ms)
+/* Sleeps ms, in slices of at most 50 ms when there is a stop flag to look
+ * at.  Returns -1 as soon as *stop is set, else 0. */
+static int sleep_ms(double ms, volatile sig_atomic_t *stop)
 {
-    struct timespec ts = { (time_t)(ms / 1000.0), (long)(fmod(ms, 1000.0) * 1e6) };
-    while (nanosleep(&ts, &ts) < 0)
-        ;
+    while (ms > 0) {
+        if (stop && *stop)
+            return -1;
+        double slice = stop && ms > 50.0 ? 50.0 : ms;
+        struct timespec ts = { (time_t)(slice / 1000.0), (long)(fmod(slice, 1000.0) * 1e6) };
+        while (nanosleep(&ts, &ts) < 0)
+            ;
+        ms -= slice;
+    }
+    return stop && *stop ? -1 : 0;
 }
 
 /* One signed attempt.  Returns 0 with res filled when an answer came. */
 static int attempt(const pix_aws_request *req, const pix_aws_creds *creds,
-                   const char *payload_hash, const char *host, pix_http_result *res,
-                   pix_err *err)
+                   const char *payload_hash, const char *host, volatile sig_atomic_t *stop,
+                   pix_http_result *res, pix_err *err)
 {
     pix_sigv4_out sig = { 0 };
     pix_sigv4_header *sh = NULL;
@@ -261,7 +269,7 @@ static int attempt(const pix_aws_request *req, const pix_aws_creds *creds,
         .method = req->method, .url = url, .headers = (const char *const *)lines,
         .n_headers = n_lines, .body = req->body, .body_len = req->body_len,
         .max_bytes = req->max_response_bytes, .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-        .timeout_ms = TOTAL_TIMEOUT_MS,
+        .timeout_ms = PIX_AWS_TIMEOUT_MS, .stop = stop,
     };
     rc = pix_http_perform(&hreq, res);
     if (rc < 0)
@@ -282,38 +290,45 @@ out:
     return rc;
 }
 
-int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *resp)
+/* pix_aws_call_err, telling in *transient (may be NULL) whether the
+ * failure is one a later try may not meet: no answer after the retries. */
+static int call(const pix_aws_request *req, volatile sig_atomic_t *stop, pix_aws_response *resp,
+                pix_err *err, bool *transient)
 {
     pix_aws_creds creds;
     char payload_hash[65], host[512], code[256];
     pix_http_result res = { 0 };
-    pix_err err = { { 0 } };
+    pix_err why = { { 0 } };
     int rc = -1;
 
     memset(resp, 0, sizeof *resp);
     const char *what = req->operation ? req->operation : req->method;
     const char *on = req->resource ? req->resource : req->path;
-    if (pix_aws_get_creds(&creds, &err) < 0)
-        return fail(job, "%s %s: %s", what, on, err.msg);
+    if (pix_aws_get_creds(&creds, &why) < 0)
+        return pix_err_set(err, "%s %s: %s", what, on, why.msg);
     if (req->unsigned_payload)
         snprintf(payload_hash, sizeof payload_hash, "UNSIGNED-PAYLOAD");
     else if (pix_sha256_hex(req->body ? req->body : "", req->body_len, payload_hash) < 0) {
-        rc = fail(job, "%s %s: cannot hash the request body", what, on);
+        rc = pix_err_set(err, "%s %s: cannot hash the request body", what, on);
         goto out;
     }
     host_of(req->endpoint, host, sizeof host);
 
     for (int n = 1;; n++) {
         pix_http_result_free(&res);
-        bool answered = attempt(req, &creds, payload_hash, host, &res, &err) == 0;
+        bool answered = attempt(req, &creds, payload_hash, host, stop, &res, &why) == 0;
+        if (!answered && res.stopped) {
+            rc = pix_err_set(err, "%s %s: stopped", what, on);
+            goto out;
+        }
         if (answered && res.over_limit) {
             char len[32];
             if (pix_http_header_get(res.headers, "content-length", len, sizeof len))
-                rc = fail(job, "%s %s: is %s bytes, over the %llu-byte limit "
+                rc = pix_err_set(err, "%s %s: is %s bytes, over the %llu-byte limit "
                           "(limits.max_input_bytes); not read", what, on, len,
                           (unsigned long long)req->max_response_bytes);
             else
-                rc = fail(job, "%s %s: is over the %llu-byte limit (limits.max_input_bytes); "
+                rc = pix_err_set(err, "%s %s: is over the %llu-byte limit (limits.max_input_bytes); "
                           "reading stopped", what, on, (unsigned long long)req->max_response_bytes);
             goto out;
         }
@@ -332,9 +347,9 @@ int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *res
         }
         if (!again || n == MAX_ATTEMPTS) {
             if (!answered) {
-                if (job)
-                    pix_job_fail_kind(job, PIX_FAIL_TRANSIENT);
-                rc = fail(job, "%s %s: %s (after %d attempt%s)", what, on, err.msg, n,
+                if (transient)
+                    *transient = true;
+                rc = pix_err_set(err, "%s %s: %s (after %d attempt%s)", what, on, why.msg, n,
                           n > 1 ? "s" : "");
                 goto out;
             }
@@ -343,12 +358,15 @@ int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *res
         double cap = BACKOFF_BASE_MS * (double)(1u << n);
         double ms = g_random_double_range(0.0, cap < BACKOFF_CAP_MS ? cap : BACKOFF_CAP_MS);
         pix_log(PIX_LOG_DEBUG, NULL, "%s %s: %s, attempt %d of %d in %.0f ms", what, on,
-                answered ? code : err.msg, n + 1, MAX_ATTEMPTS, ms);
-        sleep_ms(ms);
+                answered ? code : why.msg, n + 1, MAX_ATTEMPTS, ms);
+        if (sleep_ms(ms, stop) < 0) {
+            rc = pix_err_set(err, "%s %s: stopped", what, on);
+            goto out;
+        }
     }
     response_priv *priv = calloc(1, sizeof *priv);
     if (!priv) {
-        rc = fail(job, "%s %s: out of memory", what, on);
+        rc = pix_err_set(err, "%s %s: out of memory", what, on);
         goto out;
     }
     priv->headers = res.headers;
@@ -363,6 +381,24 @@ out:
     pix_http_result_free(&res);
     pix_aws_creds_wipe(&creds);
     return rc;
+}
+
+int pix_aws_call_err(const pix_aws_request *req, volatile sig_atomic_t *stop,
+                     pix_aws_response *resp, pix_err *err)
+{
+    return call(req, stop, resp, err, NULL);
+}
+
+int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *resp)
+{
+    pix_err err = { { 0 } };
+    bool transient = false;
+
+    if (call(req, NULL, resp, &err, &transient) == 0)
+        return 0;
+    if (job && transient)
+        pix_job_fail_kind(job, PIX_FAIL_TRANSIENT);
+    return fail(job, "%s", err.msg);
 }
 
 const pix_aws pix_aws_api = {

@@ -4,7 +4,14 @@
 #ifndef PIX_CORE_AWS_H
 #define PIX_CORE_AWS_H
 
+#include <signal.h>
 #include <pixpipe/aws.h>
+
+#include "err.h"
+
+/* The longest one attempt may take, connecting included (libcurl's
+ * CURLOPT_TIMEOUT_MS): above SQS's 20 s long poll with room to spare. */
+#define PIX_AWS_TIMEOUT_MS 120000L
 
 /* The service table of these (see pix_aws).  Static. */
 extern const pix_aws pix_aws_api;
@@ -13,6 +20,15 @@ extern const pix_aws pix_aws_api;
  * fail.  job may be NULL (errors are then logged). */
 int pix_aws_call(pix_job *job, const pix_aws_request *req, pix_aws_response *resp);
 void pix_aws_release(pix_aws_response *resp);
+
+/* pix_aws_call for the core's own clients (core/sqs.c): the error goes into
+ * err (never a secret) instead of onto a job or into the log.  stop (NULL:
+ * never) abandons the request when it becomes non-zero, within about a
+ * second even while the server holds the answer back (a long poll), and
+ * cuts a retry's backoff short; the call then fails with "OPERATION
+ * RESOURCE: stopped".  Release resp with pix_aws_release() either way. */
+int pix_aws_call_err(const pix_aws_request *req, volatile sig_atomic_t *stop,
+                     pix_aws_response *resp, pix_err *err);
 const char *pix_aws_header(const pix_aws_response *resp, const char *name);
 void pix_aws_meta(const pix_aws_response *resp, char *buf, size_t size);
 int pix_aws_fail(pix_job *job, const pix_aws_request *req, const pix_aws_response *resp,

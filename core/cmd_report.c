@@ -169,3 +169,30 @@ void pix_report_end(const pix_reporter *r)
     pix_progress_clear_locked();
     pix_term_unlock();
 }
+
+/* One CloudWatch Embedded Metric Format line: metrics without an agent. */
+void pix_report_metrics(const pix_pipeline *p, const pix_run_summary *sum, double ms)
+{
+    json_t *metric_defs = json_pack(
+        "[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]",
+        "Name", "ImagesProcessed", "Unit", "Count", "Name", "ImagesFailed", "Unit", "Count",
+        "Name", "ImagesSkipped", "Unit", "Count", "Name", "ImagesNotStarted", "Unit", "Count",
+        "Name", "BytesIn", "Unit", "Bytes", "Name", "BytesOut", "Unit", "Bytes", "Name",
+        "Duration", "Unit", "Milliseconds");
+    json_t *line = json_pack("{s:{s:I, s:[{s:s, s:[[s]], s:o}]}, s:s, s:I, s:I, s:I, s:I, s:I, "
+                             "s:I, s:f}",
+                             "_aws", "Timestamp", (json_int_t)pix_epoch_ms(), "CloudWatchMetrics",
+                             "Namespace", "pixpipe", "Dimensions", "Pipeline", "Metrics",
+                             metric_defs, "Pipeline", p->name, "ImagesProcessed",
+                             (json_int_t)sum->ok, "ImagesFailed", (json_int_t)sum->failed,
+                             "ImagesSkipped", (json_int_t)sum->skipped, "ImagesNotStarted",
+                             (json_int_t)sum->not_started, "BytesIn", (json_int_t)sum->bytes_in,
+                             "BytesOut", (json_int_t)sum->bytes_out, "Duration",
+                             round(ms * 1000.0) / 1000.0);
+    char *text = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (text)
+        puts(text);
+    fflush(stdout);
+    free(text);
+    json_decref(line);
+}

@@ -17,6 +17,10 @@ typedef struct pix_reporter {
 /* A pix_job_done_fn; user is a pix_reporter (borrowed). */
 void pix_report_job(const pix_job_done *done, void *user);
 
+/* Prints one CloudWatch Embedded Metric Format line for a run of p that
+ * took ms: metrics without an agent (Lambda, the SQS worker). */
+void pix_report_metrics(const pix_pipeline *p, const pix_run_summary *sum, double ms);
+
 /* Clears the progress line, if one is showing. */
 void pix_report_end(const pix_reporter *r);
 

@@ -10,5 +10,7 @@ int pix_cmd_run(int argc, char **argv);
 int pix_cmd_validate(int argc, char **argv);
 int pix_cmd_plugins(int argc, char **argv);
 int pix_cmd_lambda(int argc, char **argv);
+int pix_cmd_worker(int argc, char **argv);
+int pix_cmd_watch(int argc, char **argv);
 
 #endif

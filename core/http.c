@@ -132,6 +132,15 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return pix_strbuf_add(&s->body, data, len) < 0 ? 0 : len;
 }
 
+/* Non-zero makes libcurl abandon the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    volatile sig_atomic_t *stop = arg;
+    return *stop ? 1 : 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
     sink *s = arg;
@@ -172,6 +181,11 @@ int pix_http_perform(const pix_http_req *req, pix_http_result *res)
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (req->stop) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)req->stop);
+    }
     /* the path was signed as given: "." and ".." in an S3 key are part of
      * the key, not segments for libcurl to squash */
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
@@ -185,6 +199,7 @@ int pix_http_perform(const pix_http_req *req, pix_http_result *res)
 
     CURLcode cc = curl_easy_perform(h);
     res->over_limit = s.over;
+    res->stopped = cc == CURLE_ABORTED_BY_CALLBACK;
     if (cc != CURLE_OK && !s.over) {
         res->transport_error = (int)cc;
         snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(cc));

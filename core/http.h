@@ -3,6 +3,7 @@
 #ifndef PIX_CORE_HTTP_H
 #define PIX_CORE_HTTP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@ typedef struct pix_http_result {
     char *headers;          /* raw "Name: value\r\n" lines, malloc'd       */
     int transport_error;    /* CURLcode, 0 when an answer came             */
     bool over_limit;        /* the body passed max_bytes: reading stopped  */
+    bool stopped;           /* abandoned because *req->stop became set     */
     char error[256];        /* libcurl's explanation when transport failed */
 } pix_http_result;
 
@@ -27,6 +29,11 @@ typedef struct pix_http_req {
     uint64_t max_bytes;         /* 0: no limit */
     long connect_timeout_ms;
     long timeout_ms;
+    /* Set (by a signal handler) to abandon the exchange: libcurl's progress
+     * callback looks at it at least about once a second, even while no
+     * byte moves (an SQS long poll), so the call returns -1 with
+     * res->stopped within about a second.  NULL: never. */
+    volatile sig_atomic_t *stop;
 } pix_http_req;
 
 /* Performs req on this thread's connection (kept alive across calls, so

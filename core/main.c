@@ -18,7 +18,7 @@ static void usage(FILE *to)
     fputs("usage: pixpipe COMMAND [OPTIONS] ...\n"
           "\n"
           "commands:\n"
-          "  run [-p PIPELINE] [-j N] [--dry-run] [-q] [-v] INPUT...\n"
+          "  run [-p PIPELINE] [-j N] [--dry-run] [--only-stale] [-q] [-v] INPUT...\n"
           "        process image files and folders (recursed) through the pipeline,\n"
           "        -j at once (default: one per core, at most 4);\n"
           "        ends with 'N processed, N failed, N skipped'; exit status 0 only\n"
@@ -30,6 +30,12 @@ static void usage(FILE *to)
           "  lambda [-p PIPELINE] [-j N]\n"
           "        serve AWS Lambda invocations (also as `bootstrap`, or with\n"
           "        AWS_LAMBDA_RUNTIME_API set and no command)\n"
+          "  watch [-p PIPELINE] [-j N] [DIR]\n"
+          "        process files as they are written into a folder (inotify), after\n"
+          "        catching up with what changed while pixpipe was not watching\n"
+          "  worker --queue URL [-p PIPELINE] [-j N]\n"
+          "        long-poll an SQS queue of S3 events and process them (fleets\n"
+          "        outside Lambda); SIGTERM drains\n"
           "\n"
           "The pipeline is -p FILE, else $PIXPIPE_PIPELINE, else the embedded default\n"
           "(pipelines/default.yaml: files in, ./out/ and ./out/metadata.db out).\n"
@@ -76,6 +82,10 @@ int main(int argc, char **argv)
         return pix_cmd_plugins(argc - 1, argv + 1);
     if (strcmp(cmd, "lambda") == 0)
         return pix_cmd_lambda(argc - 1, argv + 1);
+    if (strcmp(cmd, "worker") == 0)
+        return pix_cmd_worker(argc - 1, argv + 1);
+    if (strcmp(cmd, "watch") == 0)
+        return pix_cmd_watch(argc - 1, argv + 1);
     fprintf(stderr, "pixpipe: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

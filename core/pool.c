@@ -311,6 +311,12 @@ static int hand_out(run *r, int i)
 
     if (r->next >= r->in->n)
         return 0;
+    /* asked to stop: the rest is left out, for the caller to hand back */
+    if (o->stop && *o->stop) {
+        r->sum->not_started += r->in->n - r->next;
+        r->next = r->in->n;
+        return 0;
+    }
     int64_t now = pix_epoch_ms();
     /* Too close to the deadline to finish a job: leave the rest for a
      * retry rather than be killed half-way. */
@@ -414,6 +420,7 @@ void pix_pool_run(pix_pool *pool, const pix_inputs *in, const pix_run_opts *opts
     struct pollfd *pfd = calloc((size_t)pool->n, sizeof *pfd);
     int *who = calloc((size_t)pool->n, sizeof *who);
 
+    double next_tick = opts->tick ? pix_now_ms() + opts->tick_ms : 0;
     pool->claimed = pix_keyset_new();
     if (!pfd || !who || !pool->claimed) {
         for (size_t i = 0; i < in->n; i++)
@@ -449,6 +456,16 @@ void pix_pool_run(pix_pool *pool, const pix_inputs *in, const pix_run_opts *opts
             break;
         }
         int64_t wait = first_kill - now;
+        if (opts->tick) {
+            double to_tick = next_tick - pix_now_ms();
+            if (to_tick <= 0) {
+                opts->tick(opts->user);
+                next_tick = pix_now_ms() + opts->tick_ms;
+                to_tick = opts->tick_ms;
+            }
+            if (wait > (int64_t)to_tick)
+                wait = (int64_t)to_tick + 1;
+        }
         int rc = poll(pfd, (nfds_t)n, wait < 0 ? 0 : wait > 60000 ? 60000 : (int)wait);
         if (rc < 0 && errno != EINTR) {
             pix_log(PIX_LOG_ERROR, NULL, "poll: %s", strerror(errno));

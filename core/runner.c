@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "job.h"
 #include "keyset.h"
@@ -26,6 +27,8 @@ typedef struct run_ctx {
     pthread_mutex_t lock;
     pix_keyset *claimed;
     size_t next, done;
+    pthread_cond_t tick_cond; /* wakes the ticker when the run ends */
+    bool ticking;
 } run_ctx;
 
 uint64_t pix_job_bytes_out(const pix_job *job)
@@ -148,6 +151,12 @@ static void finish(run_ctx *c, size_t index, const pix_job *job, double ms)
 
 static void run_one(run_ctx *c, const pix_input *it, size_t index)
 {
+    if (c->opts->stop && *c->opts->stop) {
+        pthread_mutex_lock(&c->lock);
+        c->sum->not_started++;
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
     /* Too close to the deadline to finish a job: leave it for a retry
      * rather than be killed half-way. */
     if (c->opts->deadline_ms && pix_epoch_ms() > c->opts->deadline_ms - c->opts->margin_ms) {
@@ -194,6 +203,28 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Calls opts->tick every tick_ms until the run ends (c->ticking false). */
+static void *ticker(void *arg)
+{
+    run_ctx *c = arg;
+    for (;;) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += c->opts->tick_ms / 1000;
+        ts.tv_nsec += (long)(c->opts->tick_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_mutex_lock(&c->lock);
+        while (c->ticking && pthread_cond_timedwait(&c->tick_cond, &c->lock, &ts) == 0)
+            ;
+        bool go = c->ticking;
+        pthread_mutex_unlock(&c->lock);
+        if (!go)
+            return NULL;
+        c->opts->tick(c->opts->user);
+    }
+}
+
 static void run_threads(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *opts,
                         pix_run_summary *sum)
 {
@@ -205,7 +236,11 @@ static void run_threads(const pix_pipeline *p, const pix_inputs *in, const pix_r
     int started = 0;
 
     pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.tick_cond, NULL);
     c.claimed = pix_keyset_new();
+    pthread_t tick_thread;
+    c.ticking = opts->tick && opts->tick_ms > 0 &&
+                pthread_create(&tick_thread, NULL, ticker, &c) == 0;
     /* The calling thread is a worker too, so -j 1 spawns nothing. */
     for (int i = 1; threads && i < n; i++)
         if (pthread_create(&threads[started], NULL, worker, &c) == 0)
@@ -216,6 +251,14 @@ static void run_threads(const pix_pipeline *p, const pix_inputs *in, const pix_r
     worker(&c);
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    if (c.ticking) {
+        pthread_mutex_lock(&c.lock);
+        c.ticking = false;
+        pthread_cond_signal(&c.tick_cond);
+        pthread_mutex_unlock(&c.lock);
+        pthread_join(tick_thread, NULL);
+    }
+    pthread_cond_destroy(&c.tick_cond);
     free(threads);
     pix_keyset_free(c.claimed);
     pthread_mutex_destroy(&c.lock);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs a command with pixpipe's test servers up: s3rver and dynalite behind
+# Runs a command with pixpipe's test servers up: s3rver, dynalite and fauxqs behind
 # SigV4-verifying gates (tests/servers/README.md), their addresses and
 # credentials exported as PIXPIPE_TEST_*; stops them afterwards whatever the
 # command does, and exits with the command's status.
@@ -40,7 +40,7 @@ trap 'exit 143' TERM
 
 sh "$srv/start.sh" "$dir" >/dev/null || exit 1
 . "$dir/env"
-echo "with-servers: S3 $PIXPIPE_TEST_S3, DynamoDB $PIXPIPE_TEST_DYNAMODB, admin $PIXPIPE_TEST_GATE_ADMIN" >&2
+echo "with-servers: S3 $PIXPIPE_TEST_S3, DynamoDB $PIXPIPE_TEST_DYNAMODB, SQS ${PIXPIPE_TEST_SQS:-none}, admin $PIXPIPE_TEST_GATE_ADMIN" >&2
 "$@"
 status=$?
 exit $status

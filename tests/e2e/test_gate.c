@@ -349,7 +349,7 @@ Test(gate, admin_rejects_bad_requests)
     gt_env("PIXPIPE_TEST_GATE_ADMIN");
     cr_expect_eq(gt_admin("POST", "/fault", "{not json", NULL), 400);
     cr_expect_eq(gt_admin("POST", "/fault", "{\"count\":2}", NULL), 400);
-    cr_expect_eq(gt_admin("POST", "/fault", "{\"status\":503,\"service\":\"sqs\"}", NULL), 400);
+    cr_expect_eq(gt_admin("POST", "/fault", "{\"status\":503,\"service\":\"sns\"}", NULL), 400);
     cr_expect_eq(gt_admin("GET", "/nothing", NULL, NULL), 404);
     json_t *j = NULL;
     cr_assert_eq(gt_admin("GET", "/stats", NULL, &j), 200);

@@ -195,7 +195,6 @@ Test(sdk, a_plugin_built_for_a_newer_minor_abi_is_refused, .timeout = 120)
     cr_expect(err && strstr(err, "grayscale.so") && strstr(err, newer) &&
                   strstr(err, "upgrade pixpipe or rebuild the plugin"),
               "unclear refusal: %s", err);
-    free(newer);
     free(out);
     free(err);
     /* A pipeline naming it is refused before any job starts. */
@@ -204,7 +203,8 @@ Test(sdk, a_plugin_built_for_a_newer_minor_abi_is_refused, .timeout = 120)
     cr_assert_eq(tu_write_file(yaml, text, strlen(text)), 0);
     rc = tu_runf(&out, &err, "%s PIXPIPE_PLUGIN_PATH=grayscale pixpipe validate p.yaml", s.env);
     cr_expect_eq(rc, 2, "validate: %s", err);
-    cr_expect(err && strstr(err, "newer than this pixpipe's 2.0"), "validate said: %s", err);
+    cr_expect(err && strstr(err, newer), "validate said: %s", err);
+    free(newer);
     free(out);
     free(err);
     free(yaml);

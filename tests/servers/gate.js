@@ -1,8 +1,9 @@
 'use strict';
 // A SigV4-verifying gate: an HTTP proxy on 127.0.0.1 in front of a local
-// S3 (s3rver) or DynamoDB (dynalite) that recomputes every request's
-// signature with AWS's own signer (@smithy/signature-v4) and refuses a
-// mismatch the way AWS does, because neither server checks signatures.
+// S3 (s3rver), DynamoDB (dynalite) or SQS (fauxqs) that recomputes every
+// request's signature with AWS's own signer (@smithy/signature-v4) and
+// refuses a mismatch the way AWS does, because none of them checks
+// signatures.
 // It also injects faults (error status, connection reset, delay) for the
 // retry tests, random ones at a rate for the soak test (faults.js), and
 // counts what it saw.  See README.md for the admin API.
@@ -18,6 +19,25 @@ const { Sha256 } = require('@aws-crypto/sha256-js');
 const { Chaos, sendFaulted } = require('./faults');
 
 const MAX_SKEW_MS = 15 * 60 * 1000;
+
+// What each service answers, [code, HTTP status], when it refuses a
+// request's signature: no Authorization header, one that is not well formed,
+// an unknown access key id, a signature that does not match (wrong scope,
+// date, headers or secret), no valid x-amz-date, a clock skew.  SQS's are
+// the codes its query protocol documents (what its JSON protocol also
+// reports in x-amzn-query-error); DynamoDB answers all of them with 400.
+const REFUSALS = {
+  s3: { missing: ['AccessDenied', 403], malformed: ['AuthorizationHeaderMalformed', 400],
+    key: ['InvalidAccessKeyId', 403], signature: ['SignatureDoesNotMatch', 403],
+    nodate: ['AccessDenied', 403], skew: ['RequestTimeTooSkewed', 403] },
+  dynamodb: { missing: ['MissingAuthenticationTokenException', 400], malformed: ['IncompleteSignatureException', 400],
+    key: ['UnrecognizedClientException', 400], signature: ['InvalidSignatureException', 400],
+    nodate: ['IncompleteSignatureException', 400], skew: ['InvalidSignatureException', 400] },
+  sqs: { missing: ['MissingAuthenticationToken', 403], malformed: ['IncompleteSignature', 400],
+    key: ['InvalidClientTokenId', 403], signature: ['SignatureDoesNotMatch', 403],
+    nodate: ['IncompleteSignature', 400], skew: ['SignatureDoesNotMatch', 403] },
+};
+const AUTH_CODES = new Set(Object.values(REFUSALS).flatMap((r) => Object.values(r).map(([code]) => code)));
 const LOG_LIMIT = 10000;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -97,7 +117,7 @@ function rawHeaderValues(req) {
 }
 
 class Gate {
-  // opts: service ('s3' | 'dynamodb'), upstream (URL), accessKeyId,
+  // opts: service ('s3' | 'dynamodb' | 'sqs'), upstream (URL), accessKeyId,
   // secretAccessKey, name (for RequestIds), now (optional clock for tests).
   constructor(opts) {
     this.service = opts.service;
@@ -168,9 +188,8 @@ class Gate {
     try {
       why = await this.verify(req, body);
     } catch (e) {
-      why = { status: this.service === 's3' ? 403 : 400,
-        code: this.service === 's3' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
-        message: `The request signature could not be checked: ${e.message}` };
+      const [code, status] = REFUSALS[this.service].signature;
+      why = { status, code, message: `The request signature could not be checked: ${e.message}` };
     }
     if (why) {
       this.record(entry, 'refused', why.status);
@@ -233,67 +252,65 @@ class Gate {
   // { status, code, message } the way AWS would answer.
   async verify(req, body) {
     const s3 = this.service === 's3';
-    const refuse = (code, message, status) =>
-      ({ status: status || (s3 ? 403 : 400), code, message });
+    const refuse = (kind, message, status) => {
+      const [code, st] = REFUSALS[this.service][kind];
+      return { status: status || st, code, message };
+    };
     const auth = req.headers.authorization;
     if (!auth) {
-      return s3 ? refuse('AccessDenied', 'Access Denied (the request has no Authorization header).')
-        : refuse('MissingAuthenticationTokenException', 'Request is missing Authentication Token');
+      return refuse('missing', s3 ? 'Access Denied (the request has no Authorization header).'
+        : 'Request is missing Authentication Token');
     }
     const m = AUTH_RE.exec(auth.trim());
     if (!m) {
-      return s3 ? refuse('AuthorizationHeaderMalformed', `The authorization header is malformed: ${auth.replace(/Signature=.*/, 'Signature=...')}`, 400)
-        : refuse('IncompleteSignatureException', 'The Authorization header is not a well-formed AWS4-HMAC-SHA256 header.');
+      return refuse('malformed', s3 ? `The authorization header is malformed: ${auth.replace(/Signature=.*/, 'Signature=...')}`
+        : 'The Authorization header is not a well-formed AWS4-HMAC-SHA256 header.');
     }
     const [, accessKeyId, scopeDate, region, service, signedList, signature] = m;
     if (accessKeyId !== this.accessKeyId) {
-      return s3 ? refuse('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.')
-        : refuse('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      return refuse('key', s3 ? 'The AWS Access Key Id you provided does not exist in our records.'
+        : 'The security token included in the request is invalid.');
     }
     if (service !== this.service) {
-      return refuse(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
+      return refuse('signature',
         `Credential should be scoped to correct service: '${this.service}', not '${service}'.`);
     }
     const date = parseAmzDate(req.headers['x-amz-date']);
     if (!date) {
-      return refuse(s3 ? 'AccessDenied' : 'IncompleteSignatureException',
-        'The request has no valid x-amz-date header (YYYYMMDDTHHMMSSZ).');
+      return refuse('nodate', 'The request has no valid x-amz-date header (YYYYMMDDTHHMMSSZ).');
     }
     if (req.headers['x-amz-date'].slice(0, 8) !== scopeDate) {
-      return refuse(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
+      return refuse('signature',
         `Credential date ${scopeDate} does not match the x-amz-date ${req.headers['x-amz-date']}.`);
     }
     if (Math.abs(Date.now() - date.getTime()) > MAX_SKEW_MS) {
-      return refuse(s3 ? 'RequestTimeTooSkewed' : 'InvalidSignatureException',
-        'The difference between the request time and the current time is too large.');
+      return refuse('skew', 'The difference between the request time and the current time is too large.');
     }
     const signedNames = signedList.split(';');
     if (!signedNames.includes('host')) {
-      return refuse(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
-        "'Host' must be a signed header.");
+      return refuse('signature', "'Host' must be a signed header.");
     }
     const sent = rawHeaderValues(req);
     const headers = {};
     for (const name of signedNames) {
       if (!(name in sent)) {
-        return refuse(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
-          `Signed header '${name}' is not in the request.`);
+        return refuse('signature', `Signed header '${name}' is not in the request.`);
       }
       headers[name] = sent[name];
     }
     if (s3) {
       const declared = req.headers['x-amz-content-sha256'];
       if (!declared) {
-        return refuse('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256', 400);
+        return { status: 400, code: 'InvalidRequest', message: 'Missing required header for this request: x-amz-content-sha256' };
       }
       if (declared.startsWith('STREAMING-')) {
-        return refuse('NotImplemented', `The test servers do not take aws-chunked uploads (${declared}).`, 501);
+        return { status: 501, code: 'NotImplemented', message: `The test servers do not take aws-chunked uploads (${declared}).` };
       }
       if (declared !== 'UNSIGNED-PAYLOAD') {
         const actual = crypto.createHash('sha256').update(body).digest('hex');
         if (declared !== actual) {
-          return refuse('XAmzContentSHA256Mismatch',
-            "The provided 'x-amz-content-sha256' header does not match what was computed.", 400);
+          return { status: 400, code: 'XAmzContentSHA256Mismatch',
+            message: "The provided 'x-amz-content-sha256' header does not match what was computed." };
         }
       }
     }
@@ -312,18 +329,18 @@ class Gate {
     const expect = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization)[1];
     const expectList = /SignedHeaders=([^,]+)/.exec(signed.headers.authorization)[1];
     if (expectList !== signedList) {
-      return refuse(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
-        `SignedHeaders must be sorted, lower case and unique: expected ${expectList}.`);
+      return refuse('signature', `SignedHeaders must be sorted, lower case and unique: expected ${expectList}.`);
     }
     if (!crypto.timingSafeEqual(Buffer.from(expect), Buffer.from(signature))) {
-      return refuse(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
+      return refuse('signature',
         s3 ? 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'
           : 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.');
     }
     return null;
   }
 
-  // An AWS-shaped error: XML for S3 (no body for HEAD), JSON for DynamoDB.
+  // An AWS-shaped error: XML for S3 (no body for HEAD), JSON for DynamoDB
+  // and SQS.
   sendError(req, res, id, { status, code, message }) {
     if (this.service === 's3') {
       const xml = '<?xml version="1.0" encoding="UTF-8"?>\n' +
@@ -332,6 +349,16 @@ class Gate {
       res.writeHead(status, { 'Content-Type': 'application/xml', 'x-amz-request-id': id,
         'Content-Length': req.method === 'HEAD' ? 0 : Buffer.byteLength(xml) });
       res.end(req.method === 'HEAD' ? undefined : xml);
+    } else if (this.service === 'sqs') {
+      // SQS's JSON protocol: the code in __type, and the query protocol's
+      // code in x-amzn-query-error, which SDKs report.
+      const prefix = AUTH_CODES.has(code) ? 'com.amazon.coral.service#'
+        : code === 'ThrottlingException' ? 'com.amazon.coral.availability#' : 'com.amazonaws.sqs#';
+      const json = JSON.stringify({ __type: prefix + code, message });
+      res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': id,
+        'x-amzn-query-error': `${code};${status >= 500 ? 'Receiver' : 'Sender'}`,
+        'Content-Length': Buffer.byteLength(json) });
+      res.end(json);
     } else {
       const prefix = code === 'ThrottlingException' ? 'com.amazon.coral.availability#'
         : /^(UnrecognizedClient|InvalidSignature|MissingAuthenticationToken|IncompleteSignature)Exception$/.test(code)
@@ -347,10 +374,12 @@ class Gate {
   // a random fault's fate (reset_response, slow_body), the whole answer is
   // read first and sent back cut (faults.js).
   forward(req, res, body, entry, fate) {
+    let ended = false;
     const up = http.request({
       host: this.upstream.hostname, port: this.upstream.port, method: req.method,
       path: req.url, headers: req.headers, agent: this.agent,
     }, (upRes) => {
+      upRes.on('end', () => { ended = true; });
       if (fate) {
         const parts = [];
         upRes.on('data', (c) => parts.push(c));
@@ -373,6 +402,13 @@ class Gate {
       } else {
         res.destroy();
       }
+    });
+    // A client that leaves before the answer (an SQS long poll aborted on
+    // SIGTERM) closes the upstream connection too, as it would close its
+    // own connection to AWS, instead of leaving it open for the server's
+    // answer to nobody.
+    res.on('close', () => {
+      if (!ended) up.destroy();
     });
     up.end(body);
   }

@@ -1,10 +1,10 @@
 #!/bin/sh
-# Starts pixpipe's test servers (s3rver and dynalite behind SigV4-verifying
-# gates, and a Lambda Runtime API emulator; see README.md) in the background,
-# all on 127.0.0.1 free ports.
+# Starts pixpipe's test servers (s3rver, dynalite and fauxqs behind
+# SigV4-verifying gates, and a Lambda Runtime API emulator; see README.md) in
+# the background, all on 127.0.0.1 free ports.
 #   tests/servers/start.sh DIR
 # DIR receives the S3 data, servers.log, pid and env (shell `export` lines:
-# PIXPIPE_TEST_S3, PIXPIPE_TEST_DYNAMODB, PIXPIPE_TEST_GATE_ADMIN,
+# PIXPIPE_TEST_S3, PIXPIPE_TEST_DYNAMODB, PIXPIPE_TEST_SQS, PIXPIPE_TEST_GATE_ADMIN,
 # PIXPIPE_TEST_LAMBDA_API, PIXPIPE_TEST_LAMBDA_ADMIN and the credentials); env is also printed, so `eval "$(start.sh DIR)"` works.
 # Stop them with tests/servers/stop.sh DIR.
 set -eu
@@ -31,7 +31,8 @@ fail() {
 }
 
 command -v node >/dev/null 2>&1 || fail "node is not installed (Debian: apt-get install nodejs npm)"
-[ -f "$here/node_modules/s3rver/package.json" ] && [ -f "$here/node_modules/dynalite/package.json" ] ||
+[ -f "$here/node_modules/s3rver/package.json" ] && [ -f "$here/node_modules/dynalite/package.json" ] &&
+    [ -f "$here/node_modules/fauxqs/package.json" ] ||
     fail "the pinned servers are not installed: run  npm ci --prefix $here"
 
 rm -f "$dir/ready" "$dir/env" "$dir/pid"
@@ -67,4 +68,9 @@ export PIXPIPE_TEST_AWS_REGION=us-east-1
 export PIXPIPE_TEST_S3_BUCKETS='$buckets'
 export PIXPIPE_TEST_SERVERS_PID=$pid
 ENV
+# No SQS server on a Node older than fauxqs needs (servers.log says so).
+sqs=$(field sqs)
+if [ -n "$sqs" ] && [ "$sqs" != 0 ]; then
+    echo "export PIXPIPE_TEST_SQS=http://127.0.0.1:$sqs" >>"$dir/env"
+fi
 cat "$dir/env"
