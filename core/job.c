@@ -674,7 +674,10 @@ static void then(pix_job *job, void (*step)(pix_job *))
 
 void pix_job_run(pix_job *job, bool dry_run)
 {
-    if (dry_run && job->pipeline->source->storage->head) {
+    /* A local file's header is read (it costs no download and gives the
+     * size in pixels); a remote object is planned from head() alone. */
+    const pix_instance *src = job->pipeline->source;
+    if (dry_run && src->storage->head && !pix_serves(src, PIX_SCHEME_FILE)) {
         plan_from_head(job); /* nothing downloaded */
         return;
     }

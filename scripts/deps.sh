@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages pixpipe builds and tests with, when some
 # are missing: as root it runs apt-get, otherwise it prints the one command
 # to run and fails.
-#   scripts/deps.sh [memcheck|fresh-check|image|fuzz]...   also what those targets need
+#   scripts/deps.sh [memcheck|fresh-check|image|fuzz|bench-bucket]...   also what those targets need
 #   scripts/deps.sh --list    prints the packages of `make demo` and `make test`
 set -eu
 
@@ -32,7 +32,9 @@ for extra in "$@"; do
     # make fuzz: /usr/bin/clang, and libFuzzer's and the sanitizers' runtimes
     # (libclang_rt.fuzzer-x86_64.a...), which clang only recommends.
     fuzz) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
-    *) echo "deps.sh: unknown set '$extra' (memcheck, fresh-check, image, fuzz)" >&2; exit 2 ;;
+    # make bench-bucket: GNU time for wall time and peak RSS, pgrep.
+    bench-bucket) PACKAGES="$PACKAGES time procps" ;;
+    *) echo "deps.sh: unknown set '$extra' (memcheck, fresh-check, image, fuzz, bench-bucket)" >&2; exit 2 ;;
     esac
 done
 
