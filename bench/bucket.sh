@@ -48,17 +48,19 @@ SEED="env NODE_NO_WARNINGS=1 NODE_PATH=$SRC/tests/servers/node_modules $NODE $SR
 now() { date +%s.%N | cut -c1-13; }
 # elapsed LATER EARLIER: seconds between two now()s.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
-# Runs a command under GNU time; $W/$1.time gets "wall_s rss_kib".
+# Runs a command under GNU time; $W/$1.time gets "wall_s rss_kib cpu_s"
+# (cpu: pixpipe's own user + system time, its job processes included).
 timed() {
     name=$1
     shift
-    "$TIME" -f '%e %M' -o "$name.time" "$@" >"$name.out" 2>"$name.err" || {
+    "$TIME" -f '%e %M %U %S' -o "$name.time" "$@" >"$name.out" 2>"$name.err" || {
         echo "bench-bucket: $name failed:" >&2
         tail -n 20 "$name.err" >&2
         exit 1
     }
 }
 wall() { cut -d' ' -f1 "$1.time"; }
+cpu() { awk '{ printf "%.1f", $3 + $4 }' "$1.time"; }
 rss_mib() { awk '{ printf "%.1f", $2 / 1024 }' "$1.time"; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 
@@ -91,7 +93,7 @@ pipeline none 80 "" .none
 for p in small list; do
     timed "$p" "$PIXPIPE" run -q -p none.yaml "s3://pixpipe-src/$p/"
     got=$(sed -n 's/^listed \([0-9]*\).*/\1/p' "$p.out")
-    echo "bench-bucket: listed $got keys in $(wall "$p") s ($(rate "$got" "$(wall "$p")") keys/s), peak RSS $(rss_mib "$p") MiB"
+    echo "bench-bucket: listed $got keys in $(wall "$p") s ($(rate "$got" "$(wall "$p")") keys/s; pixpipe's CPU $(cpu "$p") s), peak RSS $(rss_mib "$p") MiB"
 done
 
 # --- 2. backfill ----------------------------------------------------------
@@ -102,10 +104,10 @@ pipeline q80 80 uploads/ .jpg
 pipeline q70 70 uploads/ .jpg
 timed backfill "$PIXPIPE" run -q -p q80.yaml s3://pixpipe-src/uploads/
 echo "bench-bucket: backfill: $(tail -n 1 backfill.out)"
-echo "bench-bucket: backfill of $N_IMG in $(wall backfill) s ($(rate "$N_IMG" "$(wall backfill)") images/s), peak RSS $(rss_mib backfill) MiB"
+echo "bench-bucket: backfill of $N_IMG in $(wall backfill) s ($(rate "$N_IMG" "$(wall backfill)") images/s; CPU $(cpu backfill) s), peak RSS $(rss_mib backfill) MiB"
 timed again "$PIXPIPE" run -q -p q80.yaml --only-stale s3://pixpipe-src/uploads/
 echo "bench-bucket: unchanged, --only-stale: $(tail -n 1 again.out)"
-echo "bench-bucket: unchanged run in $(wall again) s ($(rate "$N_IMG" "$(wall again)") sources/s)"
+echo "bench-bucket: unchanged run in $(wall again) s ($(rate "$N_IMG" "$(wall again)") sources/s; CPU $(cpu again) s)"
 timed changed "$PIXPIPE" run -q -p q70.yaml --only-stale s3://pixpipe-src/uploads/
 echo "bench-bucket: changed pipeline, --only-stale: $(tail -n 1 changed.out)"
 echo "bench-bucket: changed run in $(wall changed) s ($(rate "$N_IMG" "$(wall changed)") images/s)"
@@ -136,7 +138,8 @@ while kill -0 "$w1" 2>/dev/null; do
     if [ "$killed" = 0 ] && [ "$(records)" -ge $((N_MSG / 2)) ]; then
         kill -9 "$w2"
         killed=1
-        echo "bench-bucket: worker 2 killed with SIGKILL at $(records) records, $(elapsed "$(now)" "$t0") s"
+        at=$(elapsed "$(now)" "$t0")
+        echo "bench-bucket: worker 2 killed with SIGKILL at $(records) records, $at s ($(rate "$(records)" "$at") messages/s by two workers until then)"
     fi
     sleep 1
 done

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "record.h"
+#include "remove.h"
 
 static void host_log(const pix_ctx *ctx, pix_log_level level, const char *fmt, ...)
     PIX_PRINTF(3, 4);
@@ -149,4 +150,5 @@ const pix_host pix_host_api = {
     .rec_to_json = pix_rec_to_json,
     .key_check = pix_key_check,
     .format_can_save = pix_format_can_save,
+    .sequencer_pad = pix_sequencer_pad,
 };

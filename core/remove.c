@@ -33,6 +33,23 @@ int pix_sequencer_cmp(const char *a, const char *b)
     return 0;
 }
 
+int pix_sequencer_pad(const char *seq, char *out, size_t width)
+{
+    while (*seq == '0')
+        seq++;
+    size_t n = strlen(seq);
+    if (n > width)
+        return -1;
+    memset(out, '0', width - n);
+    for (size_t i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)seq[i]))
+            return -1;
+        out[width - n + i] = (char)toupper((unsigned char)seq[i]);
+    }
+    out[width] = '\0';
+    return 0;
+}
+
 /* Deletes the renditions rec lists from the destination.  Returns how many,
  * or -1 with the job failed. */
 static int remove_renditions(pix_job *job, const json_t *rec)

@@ -8,6 +8,11 @@
  * leading zeros and case do not count): <0, 0, >0. */
 int pix_sequencer_cmp(const char *a, const char *b);
 
+/* host->sequencer_pad(): seq as width upper-case hex digits, zero-padded
+ * on the left, into out (width + 1 bytes).  0, or -1 when seq is not hex
+ * or longer than width without its leading zeros. */
+int pix_sequencer_pad(const char *seq, char *out, size_t width);
+
 /* Runs a removal job (job->removed): with on_delete: remove, deletes every
  * rendition the stored record lists, then replaces the record with a
  * tombstone, unless the record is newer than the delete (its sequencer);

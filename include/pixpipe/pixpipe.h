@@ -38,7 +38,7 @@
  *     plugin asks for by name and version (host->service, pixpipe/aws.h).
  *
  * History: 2.1 appended storage list() and remove(), metadata get() and
- * remove(), and pix_object_entry.
+ * remove(), pix_object_entry, and host->sequencer_pad().
  *
  * Ownership rules, everywhere in this file:
  *   - "borrowed": the callee may read it only for the duration of the call
@@ -520,6 +520,16 @@ struct pix_host {
      * "gif", "tiff"): asked once per format and process (an AVIF saver may
      * exist without an AV1 encoder behind it). */
     bool (*format_can_save)(const char *format);
+
+    /* --- 2.1 --- */
+
+    /* Writes an S3 event sequencer (hex digits, of varying length) into
+     * out as exactly width upper-case hex digits, left-padded with zeros,
+     * and a NUL (out holds width + 1 bytes), so that stored sequencers
+     * compare in event order as plain strings, which is what a store's
+     * condition can test.  Returns 0, or -1 when seq is not hex or has more
+     * than width significant digits. */
+    int (*sequencer_pad)(const char *seq, char *out, size_t width);
 
     /* Appended fields go here, behind a PIX_ABI_MINOR bump. */
 };

@@ -264,29 +264,6 @@ static json_t *ddb_value(const json_t *v)
     }
 }
 
-/* Writes seq into out as DDB_SEQ_WIDTH upper-case hex digits, left-padded
- * with zeros (S3's advice for comparing sequencers of different lengths).
- * Returns 0, or -1 when seq is not hex or has too many significant digits. */
-static int ddb_sequencer(const char *seq, char out[DDB_SEQ_WIDTH + 1])
-{
-    while (*seq == '0')
-        seq++;
-    size_t n = strlen(seq);
-    if (n > DDB_SEQ_WIDTH)
-        return -1;
-    memset(out, '0', DDB_SEQ_WIDTH - n);
-    for (size_t i = 0; i < n; i++) {
-        char c = seq[i];
-        if (c >= 'a' && c <= 'f')
-            c = (char)(c - 'a' + 'A');
-        else if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
-            return -1;
-        out[DDB_SEQ_WIDTH - n + i] = c;
-    }
-    out[DDB_SEQ_WIDTH] = '\0';
-    return 0;
-}
-
 /* Sets a key attribute from the record, else from the job's source.
  * DynamoDB refuses empty key strings, so they fail here, clearly. */
 static int ddb_key(const pix_ctx *ctx, pix_job *job, json_t *item, const char *name,
@@ -330,7 +307,7 @@ static json_t *ddb_item(const pix_ctx *ctx, pix_job *job, const pix_record *rec,
     if (ddb_key(ctx, job, item, "source_bucket", src ? src->bucket : NULL) != 0 ||
         ddb_key(ctx, job, item, "source_key", src ? src->key : NULL) != 0)
         goto fail;
-    if (*raw && ddb_sequencer(raw, seq) != 0) {
+    if (*raw && ctx->host->sequencer_pad(raw, seq, DDB_SEQ_WIDTH) != 0) {
         host->job_error(job, "table %s: the S3 event sequencer '%s' is not a hex number of at "
                              "most %d digits", cfg->table, raw, DDB_SEQ_WIDTH);
         goto fail;
@@ -701,7 +678,7 @@ static int ddb_remove(const pix_ctx *ctx, pix_job *job, const char *bucket, cons
     if (ddb_key_ok(ctx, job, "source bucket", bucket) != 0 ||
         ddb_key_ok(ctx, job, "source key", key) != 0)
         return -1;
-    if (*raw && ddb_sequencer(raw, seq) != 0)
+    if (*raw && ctx->host->sequencer_pad(raw, seq, DDB_SEQ_WIDTH) != 0)
         return host->job_error(job, "table %s: the S3 event sequencer '%s' is not a hex number "
                                "of at most %d digits", cfg->table, raw, DDB_SEQ_WIDTH);
     time_t now = ddb_now(when);

@@ -322,31 +322,6 @@ out:
 
 /* -------------------------------------------------------------- ordering */
 
-/* Writes seq into out as SQL_SEQ_WIDTH upper-case hex digits, left-padded
- * with zeros: metadata-dynamodb's ddb_sequencer(), so that both backends
- * store and order sequencers alike (S3's vary in length and compare as
- * numbers; padded to one width, their text compares the same).  Returns
- * 0, or -1 when seq is not hex or has too many significant digits. */
-static int sql_sequencer(const char *seq, char out[SQL_SEQ_WIDTH + 1])
-{
-    while (*seq == '0')
-        seq++;
-    size_t n = strlen(seq);
-    if (n > SQL_SEQ_WIDTH)
-        return -1;
-    memset(out, '0', SQL_SEQ_WIDTH - n);
-    for (size_t i = 0; i < n; i++) {
-        char c = seq[i];
-        if (c >= 'a' && c <= 'f')
-            c = (char)(c - 'a' + 'A');
-        else if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
-            return -1;
-        out[SQL_SEQ_WIDTH - n + i] = c;
-    }
-    out[SQL_SEQ_WIDTH] = '\0';
-    return 0;
-}
-
 /* Steps a statement that returns no row (BEGIN, COMMIT, the upsert), then
  * resets it.  Returns 0, or -1 after host->job_error() saying what failed. */
 static int sql_step_done(const pix_ctx *ctx, pix_job *job, sqlite3_stmt *stmt, const char *what,
@@ -415,7 +390,8 @@ static int sql_read_row(const pix_ctx *ctx, pix_job *job, const char *bucket, co
     if (!*seq || sqlite3_column_type(stmt, 1) == SQLITE_NULL)
         goto out; /* a row without a sequencer carries no order */
     const char *was = (const char *)sqlite3_column_text(stmt, 1);
-    if (sqlite3_column_type(stmt, 1) != SQLITE_TEXT || sql_sequencer(was, stored) != 0) {
+    if (sqlite3_column_type(stmt, 1) != SQLITE_TEXT ||
+        ctx->host->sequencer_pad(was, stored, SQL_SEQ_WIDTH) != 0) {
         /* Not ours (we store padded hex): ordering by it would be a guess. */
         ctx->host->job_error(job, "%s: table %s: the stored record of %s/%s has the sequencer "
                              "'%s', not a hex number of at most %d digits", cfg->path,
@@ -483,7 +459,7 @@ static int sql_put(const pix_ctx *ctx, pix_job *job, const pix_record *rec)
         bucket = src ? src->bucket : NULL;
     if (host->rec_get_str(rec, "source_key", &key) != 0)
         key = src ? src->key : NULL;
-    if (*raw && sql_sequencer(raw, seq) != 0)
+    if (*raw && ctx->host->sequencer_pad(raw, seq, SQL_SEQ_WIDTH) != 0)
         return host->job_error(job, "%s: the S3 event sequencer '%s' is not a hex number of at "
                                "most %d digits", cfg->path, raw, SQL_SEQ_WIDTH);
     if (!(json = host->rec_to_json(rec)))
@@ -599,7 +575,7 @@ static int sql_remove(const pix_ctx *ctx, pix_job *job, const char *bucket, cons
     *old_json = NULL;
     bucket = bucket ? bucket : "";
     key = key ? key : "";
-    if (*raw && sql_sequencer(raw, seq) != 0)
+    if (*raw && ctx->host->sequencer_pad(raw, seq, SQL_SEQ_WIDTH) != 0)
         return host->job_error(job, "%s: the S3 event sequencer '%s' is not a hex number of at "
                                "most %d digits", cfg->path, raw, SQL_SEQ_WIDTH);
     sql_now(when);
