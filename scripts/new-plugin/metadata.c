@@ -32,7 +32,27 @@ static int @SYM@_put(const pix_ctx *ctx, pix_job *job, const pix_record *record)
     return 0;
 }
 
-/* A connection to your store is state: open it in a .create callback
+/* Optional: reading records back.  A store that can look a record up by
+ * source bucket and key adds two callbacks (ABI 2.1, see <pixpipe/pixpipe.h>
+ * and docs/plugins.md, section 5):
+ *
+ *   get(ctx, job, bucket, key, &json)
+ *       the stored record as JSON text in *json (malloc()ed, the host frees
+ *       it), NULL when there is none; returns 0 either way, -1 when the
+ *       store cannot tell.  --only-stale needs it.
+ *   remove(ctx, job, bucket, key, sequencer, &old_json)
+ *       replaces the record with a tombstone ({"source_bucket",
+ *       "source_key", "deleted": true, "sequencer", "deleted_at"}) unless
+ *       the record has a newer sequencer, and hands back the record it
+ *       replaced; returns 0 when replaced, 1 when a newer record is kept,
+ *       -1 on error.  on_delete: remove needs it and get().
+ *
+ * and declares them with .get = @SYM@_get, .remove = @SYM@_remove.  This
+ * scaffold only logs, so it has nothing to read back and declares neither.
+ * examples/plugins/metadata-jsonl in pixpipe's source tree implements both
+ * over a file.
+ *
+ * A connection to your store is state: open it in a .create callback
  * (ctx->host->error() says why it failed), keep it in *state, read it as
  * ctx->state and close it in .destroy. */
 PIX_METADATA_PLUGIN("@NAME@", "0.1.0", "@NAME@: one line saying where records go", @SYM@_put,

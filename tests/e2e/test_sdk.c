@@ -377,6 +377,118 @@ Test(sdk, scaffolded_plugins_build_load_and_run, .timeout = 180)
     sdk_free(&s);
 }
 
+/* Runs pixpipe in the SDK's work folder with the plugins of path; *out
+ * gets stdout and stderr together. */
+static int sdk_pixpipe(const sdk *s, const char *path, char **out, const char *args)
+{
+    char *o = NULL, *e = NULL;
+    int rc = tu_runf(&o, &e, "%s PIXPIPE_PLUGIN_PATH=%s pixpipe %s", s->env, path, args);
+    *out = tu_strf("%s%s", o ? o : "", e ? e : "");
+    free(o);
+    free(e);
+    return rc;
+}
+
+/* The 2.1 callbacks of the templates: the scaffolded storage lists (pages
+ * in key order, no hidden names, no links) and removes, metadata-jsonl
+ * reads records back and writes tombstones.  A backfill of a prefix, its
+ * re-run with --only-stale, and a delete with on_delete: remove. */
+Test(sdk, scaffolded_storage_and_jsonl_backfill_and_delete, .timeout = 180)
+{
+    sdk s;
+    sdk_install(&s);
+    scaffold(&s, "my-store", "storage");
+    cr_assert_eq(tu_runf(NULL, NULL, "cp -r '%s/examples/plugins/metadata-jsonl' '%s'", tu_src(),
+                         s.work), 0);
+    sdk_make(&s, "metadata-jsonl");
+    const char *path = "my-store:metadata-jsonl";
+
+    /* listed: a.png, sub/b.png; not: hidden names, links to a file or a folder */
+    cr_assert_eq(tu_runf(NULL, NULL, "cd '%s' && mkdir -p inbox/sub inbox/.hidden bulk && "
+                         "ln -s a.png inbox/link.png && ln -s sub inbox/sublink && "
+                         "for i in $(seq 1 1001); do : > bulk/f$i.png; done", s.work), 0);
+    const char *imgs[] = { "inbox/a.png", "inbox/sub/b.png", "inbox/.hidden/c.png",
+                           "inbox/.d.png" };
+    for (size_t i = 0; i < sizeof imgs / sizeof *imgs; i++) {
+        char *img = tu_strf("%s/%s", s.work, imgs[i]);
+        cr_assert_eq(tu_make_image(img, 64, 48), 0);
+        free(img);
+    }
+    const char *text =
+        "name: lifecycle\n"
+        "source:      { storage: my-store }\n"
+        "destination: { storage: my-store, root: ./out, key: \"{dir}/{name}-{rendition}.{ext}\" }\n"
+        "metadata:    { backend: jsonl, path: ./records.jsonl }\n"
+        "on_delete:   remove\n"
+        "output:      { rendition: large, format: png }\n"
+        "stages:\n"
+        "  - metadata-sink: {}\n";
+    char *yaml = tu_strf("%s/p.yaml", s.work);
+    cr_assert_eq(tu_write_file(yaml, text, strlen(text)), 0);
+
+    char *out = NULL;
+    int rc = sdk_pixpipe(&s, path, &out, "run -p p.yaml s3://inbox/");
+    cr_assert_eq(rc, 0, "backfill failed:\n%s", out);
+    cr_expect(strstr(out, "listed 2 ") && strstr(out, "2 processed"),
+              "expected a.png and sub/b.png only:\n%s", out);
+    free(out);
+    char *a = tu_strf("%s/out/a-large.png", s.work), *b = tu_strf("%s/out/sub/b-large.png", s.work);
+    cr_expect(tu_exists(a) && tu_exists(b), "renditions missing");
+
+    rc = sdk_pixpipe(&s, path, &out, "run --only-stale -p p.yaml s3://inbox/");
+    cr_expect(rc == 0 && strstr(out, "0 processed, 2 up to date"),
+              "the listing's etag does not match the records':\n%s", out);
+    free(out);
+    /* more than a page: 1000, then 1 after the token */
+    rc = sdk_pixpipe(&s, path, &out, "run -n -q -p p.yaml s3://bulk/");
+    cr_expect(rc == 0 && strstr(out, "listed 1001 "), "paged listing:\n%s", out);
+    free(out);
+
+    /* a.png is deleted: its rendition goes, its record becomes a tombstone */
+    const char *ev = "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\","
+                     "\"eventName\":\"ObjectRemoved:Delete\",\"s3\":{\"bucket\":{\"name\":"
+                     "\"inbox\"},\"object\":{\"key\":\"a.png\",\"sequencer\":\"0A\"}}}]}";
+    char *evpath = tu_strf("%s/del.json", s.work);
+    cr_assert_eq(tu_write_file(evpath, ev, strlen(ev)), 0);
+    cr_assert_eq(tu_runf(NULL, NULL, "rm '%s/inbox/a.png'", s.work), 0);
+    for (int i = 0; i < 2; i++) { /* and again: nothing left to do, no error */
+        rc = sdk_pixpipe(&s, path, &out, "run -p p.yaml --event del.json");
+        cr_expect(rc == 0 && strstr(out, i == 0 ? "1 rendition and its record" : "no record left"),
+                  "delete %d:\n%s", i, out);
+        free(out);
+    }
+    cr_expect(!tu_exists(a), "the rendition of the deleted source is still there");
+    cr_expect(tu_exists(b), "another source's rendition was removed");
+    char *jsonl = tu_strf("%s/records.jsonl", s.work);
+    char *lines = tu_read_file(jsonl, NULL);
+    cr_assert_not_null(lines);
+    cr_expect(strstr(lines, "\"source_key\":\"a.png\",\"deleted\":true,\"sequencer\":\"0A\","
+                            "\"deleted_at\":\"") != NULL, "no tombstone:\n%s", lines);
+    free(lines);
+    /* the create that the delete answers, delivered late (sequencer 09 <
+     * 0A): its rendition is undone and the tombstone stays the record */
+    cr_assert_eq(tu_runf(NULL, NULL, "cp '%s/inbox/sub/b.png' '%s/inbox/a.png'", s.work, s.work),
+                 0);
+    const char *late = "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\","
+                       "\"eventName\":\"ObjectCreated:Put\",\"s3\":{\"bucket\":{\"name\":"
+                       "\"inbox\"},\"object\":{\"key\":\"a.png\",\"sequencer\":\"09\"}}}]}";
+    cr_assert_eq(tu_write_file(evpath, late, strlen(late)), 0);
+    rc = sdk_pixpipe(&s, path, &out, "run -p p.yaml --event del.json");
+    cr_expect_eq(rc, 0, "late create:\n%s", out);
+    free(out);
+    cr_expect(!tu_exists(a), "a create older than the delete left its rendition");
+    rc = tu_runf(&out, NULL, "tail -n 1 '%s'", jsonl);
+    cr_expect(rc == 0 && strstr(out, "\"deleted\":true,\"sequencer\":\"0A\""),
+              "the older create replaced the tombstone: %s", out);
+    free(out);
+    free(jsonl);
+    free(evpath);
+    free(a);
+    free(b);
+    free(yaml);
+    sdk_free(&s);
+}
+
 /* `make new-plugin` into dir/x; returns its exit status, *err its stderr. */
 static int make_new_plugin(const char *dir, const char *name, const char *kind, char **err)
 {
