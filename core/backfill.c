@@ -66,25 +66,19 @@ static int on_entry(void *user, const pix_object_entry *e)
     return pix_inputs_add_listed(&l->page, l->bucket, e->key, e->etag, l->s3, l->err);
 }
 
-typedef struct relay {
-    const pix_run_opts *outer;
-    size_t base;     /* jobs reported in earlier pages */
-    size_t listed;
-} relay;
-
-/* Renumbers a page's job for the whole backfill before the command sees it. */
+/* Renumbers a page's job for the whole run before the command sees it. */
 static void relay_done(const pix_job_done *d, void *user)
 {
-    const relay *r = user;
+    const pix_pager *pg = user;
     pix_job_done whole = *d;
-    whole.done = r->base + d->done;
-    whole.total = r->listed;
+    whole.done = pg->base + d->done;
+    whole.total = pg->seen;
     whole.listing = true;
-    if (r->outer->on_done)
-        r->outer->on_done(&whole, r->outer->user);
+    if (pg->outer->on_done)
+        pg->outer->on_done(&whole, pg->outer->user);
 }
 
-static void add_summary(pix_run_summary *to, const pix_run_summary *from)
+void pix_run_summary_add(pix_run_summary *to, const pix_run_summary *from)
 {
     to->ok += from->ok;
     to->failed += from->failed;
@@ -95,6 +89,28 @@ static void add_summary(pix_run_summary *to, const pix_run_summary *from)
     to->bytes_out += from->bytes_out;
 }
 
+void pix_pager_init(pix_pager *pg, const pix_run_opts *opts)
+{
+    memset(pg, 0, sizeof *pg);
+    pg->outer = opts;
+    pg->page_opts = *opts;
+    pg->page_opts.on_done = relay_done;
+    pg->page_opts.user = pg;
+    pg->page_opts.results = NULL;
+}
+
+void pix_pager_run(pix_pager *pg, const pix_pipeline *p, pix_inputs *page, size_t seen)
+{
+    pix_run_summary page_sum;
+    pg->seen = seen;
+    if (page->n && !(pg->outer->stop && *pg->outer->stop)) {
+        pix_run(p, page, &pg->page_opts, &page_sum);
+        pix_run_summary_add(&pg->sum, &page_sum);
+        pg->base += page->n;
+    }
+    pix_inputs_truncate(page, 0);
+}
+
 int pix_backfill(const pix_pipeline *p, const char *bucket, const char *prefix,
                  const pix_run_opts *opts, pix_backfill_summary *sum, pix_err *err)
 {
@@ -102,8 +118,7 @@ int pix_backfill(const pix_pipeline *p, const char *bucket, const char *prefix,
     char token[PIX_LIST_TOKEN_MAX] = "", next[PIX_LIST_TOKEN_MAX];
     lister l = { .p = p, .bucket = bucket, .s3 = !pix_serves(src, PIX_SCHEME_FILE), .sum = sum,
                  .err = err };
-    relay rl = { .outer = opts };
-    pix_run_opts page_opts = *opts;
+    pix_pager pg;
     pix_job *listing = NULL;
     int rc = -1;
 
@@ -114,9 +129,7 @@ int pix_backfill(const pix_pipeline *p, const char *bucket, const char *prefix,
         l.own_prefix = p->key_template;
         l.own_len = own;
     }
-    page_opts.on_done = relay_done;
-    page_opts.user = &rl;
-    page_opts.results = NULL;
+    pix_pager_init(&pg, opts);
     if (!(listing = pix_job_new(p, bucket, prefix))) {
         pix_err_set(err, "out of memory");
         goto out;
@@ -137,12 +150,8 @@ int pix_backfill(const pix_pipeline *p, const char *bucket, const char *prefix,
             goto out;
         }
         sum->pages++;
-        rl.listed = sum->listed;
-        pix_run_summary page_sum;
-        pix_run(p, &l.page, &page_opts, &page_sum);
-        add_summary(&sum->run, &page_sum);
-        rl.base += l.page.n;
-        pix_inputs_truncate(&l.page, 0);
+        pix_pager_run(&pg, p, &l.page, sum->listed);
+        sum->run = pg.sum;
         snprintf(token, sizeof token, "%s", next);
     } while (token[0]);
     rc = 0;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "err.h"
+#include "inputs.h"
 #include "pipeline.h"
 #include "runner.h"
 
@@ -17,6 +18,27 @@ typedef struct pix_backfill_summary {
     double list_ms;     /* time spent in list() itself                      */
     pix_run_summary run; /* the jobs: ok, failed, skipped, up to date       */
 } pix_backfill_summary;
+
+/* Runs inputs a page at a time as one run: on_done sees done counted over
+ * every page and total as the inputs seen so far (pix_job_done.listing),
+ * and sum adds the pages up.  Filled by pix_pager_init(); it must not
+ * move while pages run (the page options point at it). */
+typedef struct pix_pager {
+    const pix_run_opts *outer; /* borrowed */
+    pix_run_opts page_opts;
+    size_t base;               /* jobs reported in earlier pages          */
+    size_t seen;               /* inputs seen so far, the page's included */
+    pix_run_summary sum;
+} pix_pager;
+
+void pix_pager_init(pix_pager *pg, const pix_run_opts *opts);
+
+/* Runs page (unless opts->stop is set), then empties it; seen is the
+ * inputs seen so far. */
+void pix_pager_run(pix_pager *pg, const pix_pipeline *p, pix_inputs *page, size_t seen);
+
+/* to += from, field by field. */
+void pix_run_summary_add(pix_run_summary *to, const pix_run_summary *from);
 
 /* Whether pix_backfill can list p's source (its storage has list()). */
 bool pix_backfill_possible(const pix_pipeline *p);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <glib.h>
 
@@ -106,14 +107,66 @@ static int run_prefixes(pix_pipeline *p, int argc, char **argv, const char *opt_
         all->passed_over += one.passed_over;
         all->pages += one.pages;
         all->list_ms += one.list_ms;
-        all->run.ok += one.run.ok;
-        all->run.failed += one.run.failed;
-        all->run.skipped += one.run.skipped;
-        all->run.up_to_date += one.run.up_to_date;
+        pix_run_summary_add(&all->run, &one.run);
         if (rc < 0)
             return -1;
     }
     return 0;
+}
+
+static bool is_folder(const char *arg)
+{
+    struct stat st;
+    return strncmp(arg, "s3://", 5) != 0 && stat(arg, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int add_arg(pix_inputs *in, const char *arg, const char *exclude, pix_err *err)
+{
+    return strncmp(arg, "s3://", 5) == 0 ? pix_inputs_add_s3_uri(in, arg, err)
+                                         : pix_inputs_add(in, arg, exclude, err);
+}
+
+/* The most inputs of a folder walk held at once. */
+#define RUN_PAGE 1000
+
+typedef struct walked {
+    const pix_pipeline *p;
+    pix_pager pager;
+    size_t seen;
+} walked;
+
+static void run_page(pix_inputs *in, void *user)
+{
+    walked *w = user;
+    w->seen += in->n;
+    pix_pager_run(&w->pager, w->p, in, w->seen);
+}
+
+/* Runs the n arguments in args in their order, folders walked and run a
+ * page at a time so that memory stays flat for a folder of any size, then
+ * the folder whole when it is not NULL.  in is empty on return; sum is
+ * overwritten.  Returns 0, or -1 with err when a folder cannot be read
+ * (what came before it was run and is in sum). */
+static int run_walked(const pix_pipeline *p, int n, char **args, const char *whole,
+                      const char *exclude, pix_inputs *in, const pix_run_opts *opts,
+                      pix_run_summary *sum, pix_err *err)
+{
+    walked w = { .p = p };
+    int rc = 0;
+
+    pix_pager_init(&w.pager, opts);
+    pix_inputs_truncate(in, 0); /* what was checked is added again, in order */
+    in->on_page = run_page;
+    in->page_user = &w;
+    in->page_size = RUN_PAGE;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = add_arg(in, args[i], exclude, err);
+    if (rc == 0 && whole)
+        rc = pix_inputs_add(in, whole, exclude, err);
+    in->on_page = NULL;
+    run_page(in, &w); /* the last page */
+    *sum = w.pager.sum;
+    return rc;
 }
 
 /* Every input must suit the pipeline's source: S3 objects need an S3
@@ -153,6 +206,10 @@ int pix_cmd_run(int argc, char **argv)
     const char *event_path = NULL;
     const char *opt_prefix = NULL;
     bool backfill = false;
+    size_t folders = 0;      /* folders named, walked page by page */
+    const char *whole = NULL; /* the pipeline's source folder, when none is named */
+    char dest_real[PATH_MAX];
+    const char *exclude = NULL;
     /* One job per core by default: a JPEG decodes on one thread, so images
      * side by side are what fills the machine (at most 4: memory grows
      * with each job). */
@@ -248,19 +305,27 @@ int pix_cmd_run(int argc, char **argv)
     if (backfill)
         goto start;
     /* Never read our own outputs back when a folder holding them is named. */
-    char dest_real[PATH_MAX];
-    const char *exclude = pix_serves(p->dest, PIX_SCHEME_FILE) &&
-                          realpath(p->dest_bucket, dest_real) ? dest_real : NULL;
-    for (int i = optind; i < argc; i++)
-        if ((strncmp(argv[i], "s3://", 5) == 0 ? pix_inputs_add_s3_uri(&in, argv[i], &err)
-                                                : pix_inputs_add(&in, argv[i], exclude, &err)) < 0)
-            goto fail;
-    if (event_path &&
-        add_event(&in, event_path, p->on_delete == PIX_ON_DELETE_REMOVE, &err) < 0)
-        goto fail;
+    if (pix_serves(p->dest, PIX_SCHEME_FILE) && realpath(p->dest_bucket, dest_real))
+        exclude = dest_real;
     /* With no input named, a folder source declared in the pipeline
      * (source: { storage: fs, root: DIR }) is processed whole. */
-    if (optind >= argc && !event_path && pix_inputs_add(&in, p->source_bucket, exclude, &err) < 0)
+    whole = optind >= argc && !event_path ? p->source_bucket : NULL;
+    /* Everything named is checked before anything starts; folders are
+     * walked only once the pipeline runs, a page at a time. */
+    for (int i = optind; i < argc; i++) {
+        if (is_folder(argv[i]))
+            folders++;
+        if (folders && !pix_serves(p->source, PIX_SCHEME_FILE)) {
+            pix_err_set(&err, "%s: a local path, but the pipeline's source is %s; name "
+                        "objects as s3://BUCKET/KEY", argv[i], p->source->plugin->name);
+            goto fail;
+        }
+        if (!folders && add_arg(&in, argv[i], exclude, &err) < 0)
+            goto fail;
+    }
+    folders += whole != NULL;
+    if (event_path &&
+        add_event(&in, event_path, p->on_delete == PIX_ON_DELETE_REMOVE, &err) < 0)
         goto fail;
     if (check_inputs(p, &in, &err) < 0)
         goto fail;
@@ -269,7 +334,8 @@ start:
      * line creates no folder, database or connection */
     if (pix_isolation_wanted()) {
         /* each worker process starts its own copy of the pipeline */
-        int workers = backfill || (size_t)opts.jobs < in.n ? opts.jobs : in.n ? (int)in.n : 1;
+        int workers = backfill || folders || (size_t)opts.jobs < in.n ? opts.jobs
+                      : in.n ? (int)in.n : 1;
         if (!(opts.pool = pix_pool_new(p, workers, opts.dry_run, &err)))
             goto fail;
     } else if ((opts.dry_run ? pix_pipeline_start_source(p, &pix_host_api, &err)
@@ -294,7 +360,16 @@ start:
         status = bf.run.failed ? 1 : 0;
         goto out;
     }
-    pix_run(p, &in, &opts, &sum);
+    if (folders) {
+        int rc = run_walked(p, argc - optind, argv + optind, whole, exclude, &in, &opts, &sum,
+                            &err);
+        if (rc < 0) {
+            pix_report_end(&report);
+            goto fail;
+        }
+    } else {
+        pix_run(p, &in, &opts, &sum);
+    }
     pix_report_end(&report);
     if (opts.only_stale)
         printf("%zu processed, %zu up to date, %zu failed, %zu skipped\n", sum.ok,

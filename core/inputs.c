@@ -44,6 +44,8 @@ static int push(pix_inputs *in, const char *bucket, const char *key, const char 
     }
     pix_log_escape(display, it->display, room);
     in->n++;
+    if (in->on_page && in->n >= in->page_size)
+        in->on_page(in, in->page_user);
     return 0;
 }
 

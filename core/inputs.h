@@ -18,10 +18,22 @@ typedef struct pix_input {
     bool removed;      /* an ObjectRemoved: the source was deleted           */
 } pix_input;
 
-typedef struct pix_inputs {
+typedef struct pix_inputs pix_inputs;
+
+/* Called when a folder walk has filled a page (see pix_inputs.on_page):
+ * runs the page's inputs and empties it (pix_inputs_truncate(in, 0)). */
+typedef void (*pix_page_fn)(pix_inputs *in, void *user);
+
+struct pix_inputs {
     pix_input *items;
     size_t n, cap;
-} pix_inputs;
+    /* Optional.  With on_page set, an input added that makes n reach
+     * page_size hands the page to on_page at once, so that a folder of a
+     * million files is walked and run a page at a time, never held whole. */
+    pix_page_fn on_page;
+    void *page_user;
+    size_t page_size;
+};
 
 /* Adds one command-line argument: a folder is recursed (hidden entries and
  * the folder `exclude` are passed over), anything else is one input, even

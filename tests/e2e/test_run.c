@@ -502,3 +502,24 @@ Test(run, json_log_lines)
     free(out);
     free(err);
 }
+
+/* A folder larger than a page (1000 inputs) is walked and run page by
+ * page: images on the first, a middle and the last page are all processed,
+ * and every other file is counted once. */
+Test(run, a_folder_of_many_pages_is_run_whole, .timeout = 120)
+{
+    cr_assert_eq(tu_runf(NULL, NULL, "cd '%s' && mkdir -p big/sub && cd big && "
+                         "for i in $(seq -w 1 1200); do : > e$i.jpg; done && "
+                         "for i in $(seq -w 1 900); do : > sub/f$i.jpg; done", tmp), 0);
+    make("big/a.jpg", 120, 90);      /* first page: "a" before "e..." */
+    make("big/m.jpg", 130, 90);      /* second page, after e1200 */
+    make("big/sub/z.jpg", 140, 90);  /* the last page */
+    char *out = NULL;
+    int rc = tu_runf(&out, NULL, "cd %s && %s run -q -j 2 big", tmp, tu_pixpipe());
+    cr_expect_eq(rc, 0);
+    cr_expect_str_eq(out, "3 processed, 0 failed, 2100 skipped\n");
+    expect_size("out/a-large.jpg", 120, 90);
+    expect_size("out/m-large.jpg", 130, 90);
+    expect_size("out/sub/z-large.jpg", 140, 90);
+    free(out);
+}
