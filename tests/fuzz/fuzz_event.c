@@ -42,8 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(klen >= 1 && klen <= PIX_EVENT_MAX_KEY, "input %zu: key of %zu bytes", i,
                      klen);
             FZ_CHECK(fz_utf8_ok(it->key), "input %zu: key is not UTF-8", i);
-            FZ_CHECK(!it->message_id || sum.kind == PIX_EVENT_SQS,
-                     "input %zu: a messageId outside SQS", i);
+            /* An SQS messageId, or the taskId of an S3 Batch Operations task */
+            FZ_CHECK(!it->message_id || sum.kind == PIX_EVENT_SQS || sum.kind == PIX_EVENT_BATCH,
+                     "input %zu: a message id outside SQS and Batch Operations", i);
+            FZ_CHECK(sum.kind != PIX_EVENT_BATCH || it->message_id,
+                     "input %zu: a Batch Operations task without its taskId", i);
         }
         for (size_t i = 0; i < sum.n_bad; i++)
             FZ_CHECK(sum.bad[i].message_id && sum.bad[i].reason, "bad message %zu", i);
