@@ -10,6 +10,7 @@
 #include "aws.h"
 #include "encode.h"
 #include "err.h"
+#include "focus.h"
 #include "job.h"
 #include "keys.h"
 #include "log.h"
@@ -103,6 +104,22 @@ static pix_status host_job_status(const pix_job *job, const char **reason)
 
 static pix_record *host_job_record(pix_job *job) { return job->record; }
 
+static void host_job_time(pix_job *job, const char *step, double ms)
+{
+    if (step && *step && ms >= 0)
+        pix_job_time(job, step, ms);
+}
+
+static int host_job_put_object(pix_job *job, const char *name, const char *ext,
+                               const char *content_type, const void *data, size_t len)
+{
+    if (!name || (!data && len)) {
+        pix_job_fail(job, actor_name(job), "job_put_object: no name or no data");
+        return -1;
+    }
+    return pix_job_put_object(job, name, ext, content_type, data, len);
+}
+
 static const void *host_service(const char *name, uint32_t version)
 {
     if (name && strcmp(name, PIX_AWS_SERVICE) == 0 && version == PIX_AWS_VERSION)
@@ -151,4 +168,7 @@ const pix_host pix_host_api = {
     .key_check = pix_key_check,
     .format_can_save = pix_format_can_save,
     .sequencer_pad = pix_sequencer_pad,
+    .job_time = host_job_time,
+    .job_focus = pix_job_focus,
+    .job_put_object = host_job_put_object,
 };

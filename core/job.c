@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "focus.h"
 #include "decode.h"
 #include "encode.h"
 #include "keys.h"
@@ -240,47 +241,60 @@ void pix_job_time(pix_job *job, const char *step, double ms)
     job->n_timings++;
 }
 
-int pix_job_add_rendition(pix_job *job, const char *name, VipsImage *img, const pix_encode *enc,
-                          pix_err *err)
+/* A new, empty rendition appended to the job's list, its name checked
+ * (valid, not taken).  Borrowed from the job; NULL with err. */
+static pix_job_rendition *append_rendition(pix_job *job, const char *name, pix_err *err)
 {
-    int rc = -1;
-
-    if (!img) {
-        pix_err_set(err, "rendition '%s' has no image", name ? name : "");
-        return -1;
-    }
     /* Every rendition's name becomes {rendition} in its key, whichever
      * stage named it: checked here once for all of them. */
     const char *why = NULL;
     if (pix_rendition_check(name, &why) < 0) {
         pix_err_set(err, "invalid rendition name '%s': %s", name ? name : "", why);
-        goto out;
+        return NULL;
     }
     for (size_t i = 0; i < job->n_rend; i++)
         if (strcmp(job->rend[i]->name, name) == 0) {
             pix_err_set(err, "two renditions are named '%s'", name);
-            goto out;
+            return NULL;
         }
-    const char *format = enc && enc->format ? enc->format : "source";
-    if (strlen(format) >= sizeof ((pix_job_rendition *)0)->enc_format) {
-        pix_err_set(err, "rendition '%s': unknown format '%s'", name, format);
-        goto out;
-    }
     /* Each rendition is allocated on its own: its public view points into
      * itself, so it must never move when the list grows. */
     pix_job_rendition **grown = realloc(job->rend, (job->n_rend + 1) * sizeof *grown);
     if (!grown) {
         pix_err_set(err, "out of memory");
-        goto out;
+        return NULL;
     }
     job->rend = grown;
     pix_job_rendition *r = calloc(1, sizeof *r);
     if (!r || !(r->name = strdup(name))) {
         free(r);
         pix_err_set(err, "out of memory");
+        return NULL;
+    }
+    r->pub.name = r->name;
+    r->pub.key = "";
+    r->pub.format = r->format;
+    job->rend[job->n_rend++] = r;
+    return r;
+}
+
+int pix_job_add_rendition(pix_job *job, const char *name, VipsImage *img, const pix_encode *enc,
+                          pix_err *err)
+{
+    pix_job_rendition *r;
+    int rc = -1;
+
+    if (!img) {
+        pix_err_set(err, "rendition '%s' has no image", name ? name : "");
+        return -1;
+    }
+    const char *format = enc && enc->format ? enc->format : "source";
+    if (strlen(format) >= sizeof ((pix_job_rendition *)0)->enc_format) {
+        pix_err_set(err, "rendition '%s': unknown format '%s'", name, format);
         goto out;
     }
-    job->rend[job->n_rend] = r;
+    if (!(r = append_rendition(job, name, err)))
+        goto out;
     if (enc)
         r->enc = *enc;
     else
@@ -289,10 +303,6 @@ int pix_job_add_rendition(pix_job *job, const char *name, VipsImage *img, const 
     r->enc.format = r->enc_format;
     r->image = img;
     img = NULL;
-    r->pub.name = r->name;
-    r->pub.key = "";
-    r->pub.format = r->format;
-    job->n_rend++;
     rc = 0;
 out:
     if (img)
@@ -335,7 +345,10 @@ static void fetch(pix_job *job)
             if (!colon)
                 continue;
             *colon = '\0';
-            pix_rec_set_str(m, line, colon[1] == ' ' ? colon + 2 : colon + 1);
+            const char *value = colon[1] == ' ' ? colon + 2 : colon + 1;
+            pix_rec_set_str(m, line, value);
+            if (strcmp(line, "focal-point") == 0)
+                snprintf(job->focal_point, sizeof job->focal_point, "%s", value);
         }
     }
     if (p->max_input_bytes && b.len > p->max_input_bytes)
@@ -541,56 +554,102 @@ static void encode_all(pix_job *job)
     pix_job_time(job, "encode", pix_now_ms() - t0);
 }
 
-static void store_all(pix_job *job)
+/* Stores r's encoded bytes under the key the template gives it, with
+ * pixpipe's marker and the content type mime.  Returns 0, or -1 with the
+ * job failed. */
+static int store_one(pix_job *job, pix_job_rendition *r, const char *ext, const char *mime)
 {
     const pix_pipeline *p = job->pipeline;
     const pix_instance *dst = p->dest;
     pix_err err;
+    char owner[4096], prev[4096];
+
+    r->key = pix_template_expand(p->key_template, job->key, r->name, ext, &err);
+    if (!r->key) {
+        pix_job_fail(job, NULL, "rendition '%s': %s", r->name, err.msg);
+        return -1;
+    }
+    r->pub.key = r->key;
+    snprintf(owner, sizeof owner, "%s/%s", job->bucket, job->key);
+    int taken = job->claim ? job->claim(job->claim_ctx, r->key, owner, prev, sizeof prev) : 0;
+    if (taken < 0) {
+        pix_job_fail(job, NULL, "rendition '%s': cannot check that no other source of this "
+                     "run wrote %s/%s", r->name, p->dest_bucket, r->key);
+        return -1;
+    }
+    if (taken) {
+        pix_job_fail(job, NULL, "rendition '%s' would overwrite %s/%s, written in this run "
+                     "from %s; make the destination key template tell them apart (e.g. "
+                     "with {key})", r->name, p->dest_bucket, r->key, prev);
+        return -1;
+    }
+    const pix_kv meta[] = {
+        { "pixpipe-pipeline", p->name },
+        { "pixpipe-source-key", job->key },
+        { "pixpipe-rendition", r->name },
+    };
+    const pix_put_info put = { mime, meta, sizeof meta / sizeof *meta };
+    const pix_instance *saved = job->actor;
+    job->actor = dst;
+    int rc = dst->storage->put(&dst->ctx, job, p->dest_bucket, r->key, r->data, r->len, &put);
+    job->actor = saved;
+    if (rc < 0) {
+        pix_job_fail(job, dst->plugin->name, "cannot write '%s' (no reason given)", r->key);
+        return -1;
+    }
+    r->pub.stored = true;
+    g_free(r->data);
+    r->data = NULL;
+    return 0;
+}
+
+static void store_all(pix_job *job)
+{
     double t0 = pix_now_ms();
 
     for (size_t i = 0; i < job->n_rend && job->status == PIX_JOB_OK; i++) {
         pix_job_rendition *r = job->rend[i];
-        r->key = pix_template_expand(p->key_template, job->key, r->name,
-                                     pix_format_ext(r->format), &err);
-        if (!r->key) {
-            pix_job_fail(job, NULL, "rendition '%s': %s", r->name, err.msg);
+        if (store_one(job, r, pix_format_ext(r->format), pix_format_mime(r->format)) < 0)
             break;
-        }
-        r->pub.key = r->key;
-        char owner[4096];
-        snprintf(owner, sizeof owner, "%s/%s", job->bucket, job->key);
-        char prev[4096];
-        int taken = job->claim ? job->claim(job->claim_ctx, r->key, owner, prev, sizeof prev) : 0;
-        if (taken < 0) {
-            pix_job_fail(job, NULL, "rendition '%s': cannot check that no other source of this "
-                         "run wrote %s/%s", r->name, p->dest_bucket, r->key);
-            break;
-        }
-        if (taken) {
-            pix_job_fail(job, NULL, "rendition '%s' would overwrite %s/%s, written in this run "
-                         "from %s; make the destination key template tell them apart (e.g. "
-                         "with {key})", r->name, p->dest_bucket, r->key, prev);
-            break;
-        }
-        const pix_kv meta[] = {
-            { "pixpipe-pipeline", p->name },
-            { "pixpipe-source-key", job->key },
-            { "pixpipe-rendition", r->name },
-        };
-        const pix_put_info put = { pix_format_mime(r->format), meta, sizeof meta / sizeof *meta };
-        job->actor = dst;
-        int rc = dst->storage->put(&dst->ctx, job, p->dest_bucket, r->key, r->data, r->len,
-                                   &put);
-        job->actor = NULL;
-        if (rc < 0) {
-            pix_job_fail(job, dst->plugin->name, "cannot write '%s' (no reason given)", r->key);
-            break;
-        }
-        r->pub.stored = true;
-        g_free(r->data);
-        r->data = NULL;
     }
     pix_job_time(job, "store", pix_now_ms() - t0);
+}
+
+int pix_job_put_object(pix_job *job, const char *name, const char *ext, const char *content_type,
+                       const void *data, size_t len)
+{
+    pix_err err;
+    double t0 = pix_now_ms();
+    int rc = -1;
+
+    if (job->status != PIX_JOB_OK || job->n_rend == 0 || !job->rend[0]->pub.stored) {
+        pix_job_fail(job, NULL, "object '%s': stored only from finish() of a job whose "
+                     "renditions are stored", name ? name : "");
+        return -1;
+    }
+    if (!ext || !*ext || strlen(ext) >= sizeof ((pix_job_rendition *)0)->format ||
+        strspn(ext, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(ext)) {
+        pix_job_fail(job, NULL, "object '%s': extension '%s' is not lower-case letters and "
+                     "digits", name ? name : "", ext ? ext : "");
+        return -1;
+    }
+    pix_job_rendition *r = append_rendition(job, name, &err);
+    if (!r) {
+        pix_job_fail(job, NULL, "%s", err.msg);
+        goto out;
+    }
+    snprintf(r->format, sizeof r->format, "%s", ext);
+    if (!(r->data = g_try_malloc(len ? len : 1))) {
+        pix_job_fail(job, NULL, "object '%s': out of memory", name);
+        goto out;
+    }
+    memcpy(r->data, data, len);
+    r->len = len;
+    r->pub.bytes = len;
+    rc = store_one(job, r, ext, content_type ? content_type : "application/octet-stream");
+out:
+    pix_job_time(job, "store", pix_now_ms() - t0);
+    return rc;
 }
 
 static void finish_stages(pix_job *job)
@@ -695,6 +754,7 @@ void pix_job_run(pix_job *job, bool dry_run)
     then(job, count_tiff_pages); /* before libtiff walks them all               */
     then(job, read_header);  /* size and pages, no pixel decoded                */
     then(job, check_pixels); /* the pixel limit                                 */
+    then(job, pix_job_read_focus); /* user metadata, then XMP regions           */
     if (dry_run)
         return;
     then(job, decode);       /* once, upright, at the scale the stages need     */

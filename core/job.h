@@ -67,6 +67,10 @@ struct pix_job {
     int materialised;              /* times the working image was copied
                                       to memory for a second reader      */
 
+    char focal_point[128];         /* the object's focal-point metadata   */
+    pix_focus focus;               /* read after the header (focus.c)     */
+    bool has_focus;
+
     pix_job_rendition **rend;      /* each allocated alone: never moves   */
     size_t n_rend;
 
@@ -110,6 +114,11 @@ void pix_job_skip(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
 /* Adds a note (one line) to the record's "notes". */
 void pix_job_notev(pix_job *job, const char *fmt, va_list ap) PIX_PRINTF(2, 0);
 void pix_job_note(pix_job *job, const char *fmt, ...) PIX_PRINTF(2, 3);
+
+/* Stores data as the job's rendition name (see host->job_put_object).
+ * Returns 0, or -1 with the job failed. */
+int pix_job_put_object(pix_job *job, const char *name, const char *ext, const char *content_type,
+                       const void *data, size_t len);
 
 /* Replaces the working image; steals img (NULL: nothing changes). */
 void pix_job_set_image(pix_job *job, VipsImage *img);

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "encode.h"
@@ -80,6 +81,40 @@ static int check_on_delete(const pix_pipeline *p, pix_err *err)
     return 0;
 }
 
+/* Two renditions of one name would fail every job at its second: refused
+ * here, naming both places.  The main output is the first. */
+static int check_rendition_names(const pix_pipeline *p, pix_err *err)
+{
+    for (size_t i = 0; i < p->n_stages; i++) {
+        const pix_instance *st = p->stages[i];
+        for (size_t k = 0; st->stage->rendition_name; k++) {
+            const char *name = st->stage->rendition_name(&st->ctx, k);
+            if (!name)
+                break;
+            const char *where = st->where ? st->where : p->path;
+            if (strcmp(name, p->output_rendition) == 0)
+                return pix_err_set(err, "%s: %s: rendition '%s' is the name of the main output "
+                                   "(output.rendition); give one of them another name",
+                                   where, st->label, name);
+            for (size_t j = 0; j <= i; j++) {
+                const pix_instance *o = p->stages[j];
+                size_t last = j == i ? k : SIZE_MAX;
+                for (size_t m = 0; o->stage->rendition_name && m < last; m++) {
+                    const char *other = o->stage->rendition_name(&o->ctx, m);
+                    if (!other)
+                        break;
+                    if (strcmp(name, other) == 0)
+                        return pix_err_set(err, "%s: %s: rendition '%s' is also made by %s "
+                                           "(%s); give each rendition its own name", where,
+                                           st->label, name, o->label,
+                                           o->where ? o->where : p->path);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int pix_pipeline_check(pix_pipeline *p, const pix_host *host, pix_err *err)
 {
     const pix_instance *writer = NULL;
@@ -106,6 +141,8 @@ int pix_pipeline_check(pix_pipeline *p, const pix_host *host, pix_err *err)
             writer = st;
         }
     }
+    if (check_rendition_names(p, err) < 0)
+        return -1;
     if (p->metadata && !writer)
         pix_log(PIX_LOG_WARN, NULL, "%s: a metadata backend is configured but no stage "
                 "writes records to it (add a stage that does; `pixpipe plugins NAME` says "

@@ -200,9 +200,12 @@ static int refuse(entry *e, const char *fmt, ...)
  * descriptor appends a row here. */
 static const size_t min_size_by_minor[][3] = {
     /* 2.0: stage, storage, metadata */
-    { sizeof(pix_stage_plugin), offsetof(pix_storage_plugin, list),
+    { offsetof(pix_stage_plugin, rendition_name), offsetof(pix_storage_plugin, list),
       offsetof(pix_metadata_plugin, get) },
     /* 2.1: storage list() and remove(), metadata get() and remove() */
+    { offsetof(pix_stage_plugin, rendition_name), sizeof(pix_storage_plugin),
+      sizeof(pix_metadata_plugin) },
+    /* 2.2: stage rendition_name() */
     { sizeof(pix_stage_plugin), sizeof(pix_storage_plugin), sizeof(pix_metadata_plugin) },
 };
 _Static_assert(sizeof min_size_by_minor / sizeof *min_size_by_minor == PIX_ABI_MINOR + 1,

@@ -68,7 +68,7 @@ extern "C" {
 #endif
 
 #define PIX_ABI_MAJOR 2
-#define PIX_ABI_MINOR 1
+#define PIX_ABI_MINOR 2
 
 /* The symbol every plugin exports. */
 #define PIX_PLUGIN_ENTRY_SYMBOL "pix_plugin_entry"
@@ -195,6 +195,20 @@ typedef struct pix_rendition {
     bool stored;        /* written to the destination storage             */
 } pix_rendition;
 
+/* A part of the upright source to keep in frame when cropping (ABI 2.2),
+ * in fractions 0..1 of the upright image's width and height, so that it
+ * holds at any decode scale.  Borrowed from the job. */
+typedef struct pix_focus {
+    double x, y;                     /* the point to centre on              */
+    double left, top, width, height; /* the box to keep whole (the union of
+                                        the regions named); width and height
+                                        0 when only a point was given       */
+    const char *origin;              /* where it was read: "metadata" (the
+                                        object's focal-point), "xmp-mwg"
+                                        (mwg-rs:Regions), "xmp-mpri"
+                                        (Microsoft Photo regions)           */
+} pix_focus;
+
 /* Time spent by one step of a job.  Borrowed from the job. */
 typedef struct pix_timing {
     const char *step; /* "fetch", "decode", a stage's name, "encode", "store" */
@@ -315,6 +329,13 @@ typedef struct pix_stage_plugin {
      * when the job failed or was skipped, in the order of the stage list.
      * Returns 0, or the -1 of host->job_error() (the job then fails). */
     int (*finish)(const pix_ctx *ctx, pix_job *job, pix_status status);
+    /* --- 2.2 --- */
+    /* Optional; required of a stage that adds renditions.  The name of the
+     * i-th rendition (0, 1, ...) this instance adds to every job, NULL
+     * after the last: `validate` refuses two renditions of one name in a
+     * pipeline, naming both stages.  The string is borrowed from the
+     * instance (its config) and lives as long as it. */
+    const char *(*rendition_name)(const pix_ctx *ctx, size_t i);
     /* Appended callbacks go here, behind a PIX_ABI_MINOR bump. */
 } pix_stage_plugin;
 
@@ -530,6 +551,26 @@ struct pix_host {
      * condition can test.  Returns 0, or -1 when seq is not hex or has more
      * than width significant digits. */
     int (*sequencer_pad)(const char *seq, char *out, size_t width);
+
+    /* --- 2.2 --- */
+
+    /* Adds ms to the job's timing of step ("describe.blurhash"), shown in
+     * the record's timings_ms beside the host's own steps: what a stage
+     * made of parts costs, part by part.  step is copied. */
+    void (*job_time)(pix_job *job, const char *step, double ms);
+    /* The focal point of the source (pix_focus), read once by the host
+     * from the object's user metadata (focal-point: x,y) or its XMP face
+     * and subject regions; NULL when it has none.  Borrowed from the job. */
+    const pix_focus *(*job_focus)(pix_job *job);
+    /* From finish() of a job whose renditions are stored: stores data (len
+     * bytes, borrowed) through the destination under the key the template
+     * gives for rendition name and extension ext ("json"), with
+     * content_type, and lists it among the job's renditions (format ext,
+     * width and height 0), so that the record names it and a delete
+     * removes it.  For manifests made from the stored renditions.  Returns
+     * 0, or -1 after recording the error on the job. */
+    int (*job_put_object)(pix_job *job, const char *name, const char *ext,
+                          const char *content_type, const void *data, size_t len);
 
     /* Appended fields go here, behind a PIX_ABI_MINOR bump. */
 };

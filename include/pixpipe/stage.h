@@ -7,7 +7,8 @@
  *   orientation   pix_image_orientation, pix_source_upright, pix_job_upright
  *   frames        pix_frame_count, pix_map_frames
  *   planning      pix_box, pix_plan_compute, pix_plan_frame, pix_plan_min_scale,
- *                 pix_resample, pix_same_shape, pix_scale_to_reach
+ *                 pix_resample, pix_same_shape, pix_scale_to_reach,
+ *                 pix_exact_size, pix_scale_exact
  *   encoding      PIX_ENCODE_OPTIONS, pix_encode_config, pix_encode_problem,
  *                 pix_encode_of
  *   errors        host->job_vips_error (pixpipe.h): the one way a stage
@@ -325,6 +326,41 @@ static inline int pix_resample(VipsImage *in, VipsImage **out, int sw, int sh, V
         rc = vips_cast(t[3], out, vips_image_get_format(in), NULL);
     pix_unref_all(t, 4);
     return rc;
+}
+
+/* Trims or extends (repeating edge pixels) in to exactly w x h, from the
+ * top-left: libvips may land a resampled side one pixel off.  Steals in;
+ * *out is new.  Returns 0, or -1 with libvips' error buffer set. */
+static inline int pix_exact_size(VipsImage *in, VipsImage **out, int w, int h)
+{
+    int iw = vips_image_get_width(in), ih = vips_image_get_height(in);
+    int rc;
+
+    if (iw == w && ih == h) {
+        *out = in;
+        return 0;
+    }
+    if (iw >= w && ih >= h)
+        rc = vips_extract_area(in, out, 0, 0, w, h, NULL);
+    else
+        rc = vips_embed(in, out, 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL);
+    g_object_unref(in);
+    return rc;
+}
+
+/* Scales in to exactly sw x sh with kernel (pix_resample, then
+ * pix_exact_size).  Borrows in; *out is new.  Returns 0, or -1 with
+ * libvips' error buffer set. */
+static inline int pix_scale_exact(VipsImage *in, VipsImage **out, int sw, int sh,
+                                  VipsKernel kernel)
+{
+    VipsImage *scaled = NULL;
+
+    if (sw == vips_image_get_width(in) && sh == vips_image_get_height(in))
+        return vips_copy(in, out, NULL);
+    if (pix_resample(in, &scaled, sw, sh, kernel))
+        return -1;
+    return pix_exact_size(scaled, out, sw, sh);
 }
 
 /* --------------------------------------------------------------- encoding */

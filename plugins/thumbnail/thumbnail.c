@@ -131,37 +131,6 @@ static double th_min_scale(const pix_ctx *ctx, int width, int height)
     return pix_plan_min_scale(&box, (VipsKernel)cfg->kernel, width, height);
 }
 
-/* Trims or extends (repeating edge pixels) in to exactly w x h, from the
- * top-left.  Steals in; *out is new. */
-static int th_exact(VipsImage *in, VipsImage **out, int w, int h)
-{
-    int iw = vips_image_get_width(in), ih = vips_image_get_height(in);
-    int rc;
-
-    if (iw == w && ih == h) {
-        *out = in;
-        return 0;
-    }
-    if (iw >= w && ih >= h)
-        rc = vips_extract_area(in, out, 0, 0, w, h, NULL);
-    else
-        rc = vips_embed(in, out, 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL);
-    g_object_unref(in);
-    return rc;
-}
-
-/* Scales in to exactly sw x sh with kernel.  Borrows in; *out is new. */
-static int th_scale(VipsImage *in, VipsImage **out, int sw, int sh, VipsKernel kernel)
-{
-    VipsImage *scaled = NULL;
-
-    if (sw == vips_image_get_width(in) && sh == vips_image_get_height(in))
-        return vips_copy(in, out, NULL);
-    if (pix_resample(in, &scaled, sw, sh, kernel))
-        return -1;
-    return th_exact(scaled, out, sw, sh);
-}
-
 /* Where to cut cw x ch out of a scaled frame: the place vips_smartcrop picks
  * for the crop mode.  libvips reports it only as the extract's offset
  * (Xoffset = -left), so check it lies inside and fall back to the centre.
@@ -210,7 +179,7 @@ static int th_frame(VipsImage *frame, int index, VipsImage **out, void *user)
     if (index == 0 && f->first) {
         scaled = f->first;
         g_object_ref(scaled);
-    } else if (th_scale(frame, &scaled, f->p.sw, f->p.sh, f->kernel)) {
+    } else if (pix_scale_exact(frame, &scaled, f->p.sw, f->p.sh, f->kernel)) {
         return -1;
     }
     if (f->p.cw == f->p.sw && f->p.ch == f->p.sh) {
@@ -237,7 +206,7 @@ static int th_make(const th_config *cfg, VipsImage *in, int n, int fh, const pix
          * serves both the crop search and the crop itself: a lazy image
          * would be resampled twice, once for each reader. */
         if (vips_crop(in, &one, 0, 0, vips_image_get_width(in), fh, NULL) ||
-            th_scale(one, &scaled, p->sw, p->sh, f.kernel) ||
+            pix_scale_exact(one, &scaled, p->sw, p->sh, f.kernel) ||
             !(f.first = vips_image_copy_memory(scaled)) ||
             th_where(cfg->crop, f.first, p->cw, p->ch, &f.left, &f.top))
             goto out;
@@ -300,12 +269,19 @@ static int th_process(const pix_ctx *ctx, pix_job *job)
     return host->job_add_rendition(job, cfg->name, thumb, &enc);
 }
 
+static const char *th_rendition_name(const pix_ctx *ctx, size_t i)
+{
+    const th_config *cfg = ctx->config;
+    return i == 0 ? cfg->name : NULL;
+}
+
 /* The thumbnail leaves the working image as it is: its min_scale covers its
  * own rendition only, and the host still decodes the main output at the
  * size the other stages need. */
-PIX_STAGE_PLUGIN("thumbnail", "1.0.0",
+PIX_STAGE_PLUGIN("thumbnail", "1.1.0",
                  "Adds a named rendition of the image as it stands here: fit or crop (centre, "
                  "attention, entropy), own format",
-                 th_process, .min_scale = th_min_scale, .options = th_options,
+                 th_process, .min_scale = th_min_scale, .rendition_name = th_rendition_name,
+                 .options = th_options,
                  .config_size = sizeof(th_config), .check = th_check,
                  .flags = PIX_PLUGIN_KEEPS_IMAGE);

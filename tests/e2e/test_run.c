@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pixpipe/pixpipe.h>
+
 #include "testutil.h"
 
 static char *tmp;
@@ -206,7 +208,9 @@ Test(run, validate_and_usage)
     free(err);
     rc = tu_runf(&out, &err, "%s --version", tu_pixpipe());
     cr_expect_eq(rc, 0);
-    cr_expect(strstr(out, "plugin ABI 2.1") != NULL, "%s", out);
+    char *abi = tu_strf("plugin ABI %d.%d", PIX_ABI_MAJOR, PIX_ABI_MINOR);
+    cr_expect(strstr(out, abi) != NULL, "%s", out);
+    free(abi);
     free(out);
     free(err);
 }

@@ -520,5 +520,5 @@ Test(thumbnail, options_checked)
     th_refused("{ width: 10, effort: 3 }", "jpeg takes no effort");
     th_refused("{ width: 10, name: a/b }", "'/'");
     th_refused("{ width: 10, crop: middle }", "centre");
-    th_refused("{ width: 10, name: main }", "two renditions are named 'main'");
+    th_refused("{ width: 10, name: main }", "rendition 'main' is the name of the main output");
 }
