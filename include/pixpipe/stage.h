@@ -6,6 +6,7 @@
  *
  *   orientation   pix_image_orientation, pix_source_upright, pix_job_upright
  *   frames        pix_frame_count, pix_map_frames
+ *   focus         pix_focus_cut, pix_focus_axis, pix_job_focus_for
  *   planning      pix_box, pix_plan_compute, pix_plan_frame, pix_plan_min_scale,
  *                 pix_resample, pix_same_shape, pix_scale_to_reach,
  *                 pix_exact_size, pix_scale_exact
@@ -361,6 +362,51 @@ static inline int pix_scale_exact(VipsImage *in, VipsImage **out, int sw, int sh
     if (pix_resample(in, &scaled, sw, sh, kernel))
         return -1;
     return pix_exact_size(scaled, out, sw, sh);
+}
+
+/* ------------------------------------------------------------------ focus */
+
+/* The start, on one axis of size pixels, of a cut of cut pixels that keeps
+ * [lo, hi] whole when it fits (as near to centring c as that allows), else
+ * centres c; within the image. */
+static inline int pix_focus_axis(double lo, double hi, double c, int size, int cut)
+{
+    double start = c - cut / 2.0;
+    if (hi - lo <= cut) {
+        if (start > lo)
+            start = lo;
+        if (start < hi - cut)
+            start = hi - cut;
+    }
+    long v = lround(start);
+    if (v > size - cut)
+        v = size - cut;
+    return v < 0 ? 0 : (int)v;
+}
+
+/* Where to cut cw x ch out of a w x h image so that the focus f (its
+ * fractions taken of w x h) stays in frame: its box whole when the cut can
+ * hold it, else centred on its point. */
+static inline void pix_focus_cut(const pix_focus *f, int w, int h, int cw, int ch, int *left,
+                                 int *top)
+{
+    *left = pix_focus_axis(f->left * w, (f->left + f->width) * w, f->x * w, w, cw);
+    *top = pix_focus_axis(f->top * h, (f->top + f->height) * h, f->y * h, h, ch);
+}
+
+/* The job's focus when it still holds for a w x h working frame: the
+ * frame has the upright source's shape (earlier stages scaled it, none
+ * cut it), so the source's fractions name the same place.  NULL
+ * otherwise, or when the source has none.  Borrowed from the job. */
+static inline const pix_focus *pix_job_focus_for(const pix_host *host, pix_job *job, int w,
+                                                 int h)
+{
+    const pix_focus *f = host->job_focus(job);
+    int ow, oh;
+    if (!f)
+        return NULL;
+    pix_source_upright(host->job_source(job), &ow, &oh);
+    return (w == ow && h == oh) || pix_same_shape(w, h, ow, oh) ? f : NULL;
 }
 
 /* --------------------------------------------------------------- encoding */

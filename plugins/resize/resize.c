@@ -64,7 +64,11 @@ typedef struct rz_config {
     bool enlarge;
     int kernel;            /* a VipsKernel */
     pix_colour background; /* all 0 when not given */
+    int crop;              /* fit cover: RZ_CROP_* */
 } rz_config;
+
+enum { RZ_CROP_CENTRE, RZ_CROP_FOCUS };
+static const char *const rz_crop_choices[] = { "centre", "focus", NULL };
 
 static const pix_option rz_options[] = {
     { .name = "width", .type = PIX_OPT_INT, .offset = offsetof(rz_config, width),
@@ -84,6 +88,9 @@ static const pix_option rz_options[] = {
       .doc = "Resampling kernel: nearest, linear, cubic, mitchell, lanczos2 or lanczos3 (sharpest)." },
     { .name = "background", .type = PIX_OPT_COLOUR, .offset = offsetof(rz_config, background),
       .doc = "Padding colour for fit contain; by default transparent with alpha, else black." },
+    { .name = "crop", .type = PIX_OPT_ENUM, .offset = offsetof(rz_config, crop), .def = "centre",
+      .choices = rz_crop_choices,
+      .doc = "What fit cover keeps: centre, or focus (the source's focal point or face regions in frame; libvips' attention when it has none)." },
     { .name = NULL },
 };
 
@@ -101,11 +108,11 @@ static int rz_check(const pix_ctx *ctx)
     return 0;
 }
 
-/* Centre-crops and/or pads in to exactly w x h.  Steals in; *out is new.
- * extend says what fills the padding; bg (NULL: zeros) is its colour with
- * extend VIPS_EXTEND_BACKGROUND. */
-static int rz_canvas(VipsImage *in, VipsImage **out, int w, int h, VipsExtend extend,
-                     VipsArrayDouble *bg)
+/* Crops (at left, top; centred when left < 0) and/or pads in to exactly
+ * w x h.  Steals in; *out is new.  extend says what fills the padding; bg
+ * (NULL: zeros) is its colour with extend VIPS_EXTEND_BACKGROUND. */
+static int rz_canvas(VipsImage *in, VipsImage **out, int w, int h, int left, int top,
+                     VipsExtend extend, VipsArrayDouble *bg)
 {
     VipsImage *cropped = NULL;
     int iw = vips_image_get_width(in), ih = vips_image_get_height(in);
@@ -113,7 +120,9 @@ static int rz_canvas(VipsImage *in, VipsImage **out, int w, int h, VipsExtend ex
 
     if (iw > w || ih > h) {
         int cw = iw < w ? iw : w, ch = ih < h ? ih : h;
-        if (vips_extract_area(in, &cropped, (iw - cw) / 2, (ih - ch) / 2, cw, ch, NULL))
+        int x = left >= 0 && left <= iw - cw ? left : (iw - cw) / 2;
+        int y = top >= 0 && top <= ih - ch ? top : (ih - ch) / 2;
+        if (vips_extract_area(in, &cropped, x, y, cw, ch, NULL))
             goto out;
         g_object_unref(in);
         in = cropped;
@@ -142,6 +151,7 @@ typedef struct rz_frame_job {
     bool scale;
     VipsKernel kernel;
     VipsArrayDouble *bg; /* contain padding; NULL: zeros */
+    int left, top;       /* where a cover cut starts; -1: the centre */
 } rz_frame_job;
 
 /* Scales (to exactly the plan's size: libvips may land a side one pixel
@@ -155,12 +165,12 @@ static int rz_frame(VipsImage *in, int index, VipsImage **out, void *user)
 
     if (fj->scale) {
         if (pix_resample(in, &scaled, fj->p.sw, fj->p.sh, fj->kernel) ||
-            rz_canvas(scaled, &cur, fj->p.sw, fj->p.sh, VIPS_EXTEND_COPY, NULL))
+            rz_canvas(scaled, &cur, fj->p.sw, fj->p.sh, -1, -1, VIPS_EXTEND_COPY, NULL))
             return -1;
     } else if (vips_copy(in, &cur, NULL)) {
         return -1;
     }
-    return rz_canvas(cur, out, fj->p.cw, fj->p.ch,
+    return rz_canvas(cur, out, fj->p.cw, fj->p.ch, fj->left, fj->top,
                      fj->bg ? VIPS_EXTEND_BACKGROUND : VIPS_EXTEND_BLACK, fj->bg);
 }
 
@@ -209,6 +219,35 @@ static int rz_background(const pix_colour *c, VipsImage **img, VipsArrayDouble *
     return 0;
 }
 
+/* Where fit cover with crop focus cuts the p.cw x p.ch box out of the
+ * scaled frame: around the focal point, or where libvips' attention
+ * search puts it when the source has none (on the first frame of up, the
+ * upright working image, read from memory).  Returns 0, or -1 with
+ * libvips' error set. */
+static int rz_focus_cut(const pix_host *host, pix_job *job, VipsImage *up, const pix_plan *p,
+                        int w, int h, VipsKernel kernel, int *left, int *top)
+{
+    int cw = p->cw < p->sw ? p->cw : p->sw, ch = p->ch < p->sh ? p->ch : p->sh;
+    const pix_focus *f = pix_job_focus_for(host, job, w, h);
+    VipsImage *t[3] = { NULL };
+    int rc = -1;
+
+    if (f) {
+        pix_focus_cut(f, p->sw, p->sh, cw, ch, left, top);
+        return 0;
+    }
+    if (vips_crop(up, &t[0], 0, 0, w, h, NULL) ||
+        pix_scale_exact(t[0], &t[1], p->sw, p->sh, kernel) ||
+        vips_smartcrop(t[1], &t[2], cw, ch, "interesting", VIPS_INTERESTING_ATTENTION, NULL))
+        goto out;
+    *left = -t[2]->Xoffset;
+    *top = -t[2]->Yoffset;
+    rc = 0;
+out:
+    pix_unref_all(t, 3);
+    return rc;
+}
+
 static int rz_process(const pix_ctx *ctx, pix_job *job)
 {
     const rz_config *cfg = ctx->config;
@@ -237,6 +276,11 @@ static int rz_process(const pix_ctx *ctx, pix_job *job)
     if ((double)p.sw * p.sh * n > RZ_MAX_PIXELS || (double)p.cw * p.ch * n > RZ_MAX_PIXELS)
         return host->job_error(job, "%s: enlarging %dx%d to %dx%d is over %.0f pixels", src->key,
                                w, h, p.sw, p.sh, RZ_MAX_PIXELS);
+    /* The attention search reads the image before the resize does: from
+     * the job's in-memory copy, so the source is decoded once. */
+    if (cfg->fit == PIX_FIT_COVER && cfg->crop == RZ_CROP_FOCUS &&
+        !pix_job_focus_for(host, job, w, h) && !host->job_image_shared(job))
+        return -1;
     if (pix_job_upright(host, job, &cur))
         return -1;
     if (cfg->fit == PIX_FIT_CONTAIN && (p.cw > p.sw || p.ch > p.sh) &&
@@ -245,7 +289,13 @@ static int rz_process(const pix_ctx *ctx, pix_job *job)
         goto out;
     }
     rz_frame_job fj = { .p = p, .scale = p.sw != w || p.sh != h,
-                        .kernel = (VipsKernel)cfg->kernel, .bg = bg };
+                        .kernel = (VipsKernel)cfg->kernel, .bg = bg, .left = -1, .top = -1 };
+    if (cfg->fit == PIX_FIT_COVER && cfg->crop == RZ_CROP_FOCUS &&
+        (p.cw < p.sw || p.ch < p.sh) &&
+        rz_focus_cut(host, job, cur, &p, w, h, fj.kernel, &fj.left, &fj.top)) {
+        host->job_vips_error(job, "cannot find where to cut %s", src->key);
+        goto out;
+    }
     if (pix_map_frames(cur, n, rz_frame, &fj, &next)) {
         host->job_vips_error(job, "cannot resize %s to %dx%d (%s %dx%d)", src->key, p.sw, p.sh,
                              pix_fit_choices[cfg->fit], p.cw, p.ch);
@@ -261,7 +311,7 @@ out:
     return rc;
 }
 
-PIX_STAGE_PLUGIN("resize", "1.1.0",
+PIX_STAGE_PLUGIN("resize", "1.2.0",
                  "Scales the image into a box: inside, cover, contain, fill or outside; no "
                  "upscaling by default",
                  rz_process, .min_scale = rz_min_scale, .options = rz_options,

@@ -15,7 +15,11 @@
  *     centre     scale to cover the box, keep its centre (also "center");
  *     attention  ... keep the most interesting part (libvips smartcrop:
  *                edges, skin tones, saturated colour);
- *     entropy    ... keep the part with the most entropy.
+ *     entropy    ... keep the part with the most entropy;
+ *     focus      ... keep the source's focal point (host->job_focus: its
+ *                focal-point metadata or the union of its XMP face
+ *                regions) in frame, the regions whole when they fit;
+ *                attention when it has none.
  *   The crop modes give exactly width x height.
  *   enlarge (bool, default false)  allow upscaling.  Without it nothing is
  *           scaled up: crop none keeps a smaller image as it is; the crop
@@ -53,10 +57,10 @@
 
 #include <pixpipe/stage.h>
 
-enum { CROP_NONE, CROP_CENTRE, CROP_ATTENTION, CROP_ENTROPY, CROP_CENTER };
+enum { CROP_NONE, CROP_CENTRE, CROP_ATTENTION, CROP_ENTROPY, CROP_CENTER, CROP_FOCUS };
 
-static const char *const crop_choices[] = { "none", "centre", "attention", "entropy", "center",
-                                            NULL };
+static const char *const crop_choices[] = { "none",   "centre", "attention", "entropy",
+                                            "center", "focus",  NULL };
 
 /* A thumbnail over this many pixels (possible only with enlarge) is
  * refused rather than attempted. */
@@ -81,7 +85,7 @@ static const pix_option th_options[] = {
       .max = 100000, .doc = "Box height in pixels; when absent it equals width." },
     { .name = "crop", .type = PIX_OPT_ENUM, .offset = offsetof(th_config, crop), .def = "none",
       .choices = crop_choices,
-      .doc = "none fits inside the box; centre, attention and entropy fill it exactly and crop." },
+      .doc = "none fits inside the box; centre, attention, entropy and focus fill it exactly and crop (focus keeps the source's focal point or face regions in frame, else as attention)." },
     { .name = "enlarge", .type = PIX_OPT_BOOL, .offset = offsetof(th_config, enlarge),
       .def = "false", .doc = "Allow scaling up an image smaller than the box." },
     { .name = "kernel", .type = PIX_OPT_ENUM, .offset = offsetof(th_config, kernel),
@@ -135,7 +139,8 @@ static double th_min_scale(const pix_ctx *ctx, int width, int height)
  * for the crop mode.  libvips reports it only as the extract's offset
  * (Xoffset = -left), so check it lies inside and fall back to the centre.
  * Borrows frame. */
-static int th_where(int crop, VipsImage *frame, int cw, int ch, int *left, int *top)
+static int th_where(int crop, const pix_focus *focus, VipsImage *frame, int cw, int ch,
+                    int *left, int *top)
 {
     static const VipsInteresting modes[] = {
         [CROP_CENTRE] = VIPS_INTERESTING_CENTRE,
@@ -145,6 +150,12 @@ static int th_where(int crop, VipsImage *frame, int cw, int ch, int *left, int *
     int w = vips_image_get_width(frame), h = vips_image_get_height(frame);
     VipsImage *cut = NULL;
 
+    if (crop == CROP_FOCUS && focus) {
+        pix_focus_cut(focus, w, h, cw, ch, left, top);
+        return 0;
+    }
+    if (crop == CROP_FOCUS)
+        crop = CROP_ATTENTION; /* no focal point: the next best guess */
     *left = (w - cw) / 2;
     *top = (h - ch) / 2;
     if (crop == CROP_CENTRE || crop == CROP_CENTER || (w == cw && h == ch))
@@ -194,8 +205,8 @@ static int th_frame(VipsImage *frame, int index, VipsImage **out, void *user)
 /* The thumbnail of the first n frames stacked in in (frame height fh):
  * every frame scaled alike and cut at the place found on the first.
  * Borrows in; *out is new, held in memory. */
-static int th_make(const th_config *cfg, VipsImage *in, int n, int fh, const pix_plan *p,
-                   VipsImage **out)
+static int th_make(const th_config *cfg, const pix_focus *focus, VipsImage *in, int n, int fh,
+                   const pix_plan *p, VipsImage **out)
 {
     th_frames f = { .p = *p, .kernel = (VipsKernel)cfg->kernel };
     VipsImage *one = NULL, *scaled = NULL, *joined = NULL;
@@ -208,7 +219,7 @@ static int th_make(const th_config *cfg, VipsImage *in, int n, int fh, const pix
         if (vips_crop(in, &one, 0, 0, vips_image_get_width(in), fh, NULL) ||
             pix_scale_exact(one, &scaled, p->sw, p->sh, f.kernel) ||
             !(f.first = vips_image_copy_memory(scaled)) ||
-            th_where(cfg->crop, f.first, p->cw, p->ch, &f.left, &f.top))
+            th_where(cfg->crop, focus, f.first, p->cw, p->ch, &f.left, &f.top))
             goto out;
     }
     if (pix_map_frames(in, n, th_frame, &f, &joined) || !(*out = vips_image_copy_memory(joined)))
@@ -263,7 +274,13 @@ static int th_process(const pix_ctx *ctx, pix_job *job)
     if ((double)p.sw * p.sh * n > TH_MAX_PIXELS)
         return host->job_error(job, "thumbnail '%s': %dx%d is over %.0f pixels", cfg->name,
                                p.sw, p.sh, TH_MAX_PIXELS);
-    if (th_make(cfg, img, n, fh, &p, &thumb))
+    const pix_focus *focus = NULL;
+    if (cfg->crop == CROP_FOCUS &&
+        !(focus = pix_job_focus_for(host, job, vips_image_get_width(img), fh)) &&
+        host->job_focus(job))
+        host->job_note(job, "thumbnail '%s': an earlier stage cut the image, so the source's "
+                       "focal point no longer applies; cropped on attention", cfg->name);
+    if (th_make(cfg, focus, img, n, fh, &p, &thumb))
         return host->job_vips_error(job, "cannot make thumbnail '%s' (%dx%d) of %s", cfg->name,
                                     p.cw, p.ch, src->key);
     return host->job_add_rendition(job, cfg->name, thumb, &enc);
@@ -278,7 +295,7 @@ static const char *th_rendition_name(const pix_ctx *ctx, size_t i)
 /* The thumbnail leaves the working image as it is: its min_scale covers its
  * own rendition only, and the host still decodes the main output at the
  * size the other stages need. */
-PIX_STAGE_PLUGIN("thumbnail", "1.1.0",
+PIX_STAGE_PLUGIN("thumbnail", "1.2.0",
                  "Adds a named rendition of the image as it stands here: fit or crop (centre, "
                  "attention, entropy), own format",
                  th_process, .min_scale = th_min_scale, .rendition_name = th_rendition_name,
