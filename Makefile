@@ -11,7 +11,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := vips yaml-0.1 jansson sqlite3 libcrypto libcurl libxml-2.0
+PKGS    := vips yaml-0.1 jansson sqlite3 libcrypto libcurl libxml-2.0 libwebp
 SAN     ?=
 V       ?=
 Q       := $(if $(V),,@)
@@ -90,6 +90,15 @@ $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/pixpipe/pixpipe.h
 	@echo "  PLUGIN  $@"
 	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
 
+# The describe stage's computations as a program, for the tests to compare
+# with the npm encoders (tests/e2e/test_describe.c).
+DESCRIBE_PARTS := $(filter-out plugins/describe/describe.c,$(wildcard plugins/describe/*.c))
+$(BUILD)/describe-probe: tests/tools/describe_probe.c $(DESCRIBE_PARTS) $(wildcard plugins/describe/*.h) $(wildcard include/pixpipe/*.h)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Iplugins/describe $(PKG_CFLAGS) \
+	  -o $@ $(filter %.c,$^) $(PKG_LIBS) $(LDFLAGS_ALL) -lm
+
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libpixcore.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -ldl -lpthread -lm
@@ -109,7 +118,7 @@ TEST_ENV = PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) PIXPIPE_SAN=$
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/e2e-tests $(TEST_PLUGIN_SO)
+	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/e2e-tests $(BUILD)/describe-probe $(TEST_PLUGIN_SO)
 	$(TEST_ENV) sh scripts/with-servers.sh sh -c '$(BUILD)/unit-tests $(TEST_ARGS) && $(BUILD)/e2e-tests $(TEST_ARGS)'
 
 test-unit: deps
@@ -117,7 +126,7 @@ test-unit: deps
 	$(TEST_ENV) sh scripts/with-servers.sh $(BUILD)/unit-tests $(TEST_ARGS)
 
 test-e2e: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/e2e-tests $(TEST_PLUGIN_SO)
+	@$(MAKE) --no-print-directory all $(BUILD)/e2e-tests $(BUILD)/describe-probe $(TEST_PLUGIN_SO)
 	$(TEST_ENV) sh scripts/with-servers.sh $(BUILD)/e2e-tests $(TEST_ARGS)
 
 demo: deps

@@ -14,7 +14,7 @@ set -eu
 # watermark draws with.  Everything else they run (sh, cp, find, script,
 # sha256sum, truncate, ...) is in every Debian system.
 PACKAGES="gcc make pkg-config libc6-dev libvips-dev libvips-tools libyaml-dev libjansson-dev
-libsqlite3-dev sqlite3 libcriterion-dev libcurl4-openssl-dev libssl-dev libxml2-dev
+libsqlite3-dev sqlite3 libcriterion-dev libcurl4-openssl-dev libssl-dev libxml2-dev libwebp-dev
 libimage-exiftool-perl fonts-dejavu-core awscli curl python3 python3-botocore"
 
 if [ "${1:-}" = --list ]; then
