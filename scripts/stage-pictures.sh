@@ -53,4 +53,17 @@ cp out/logo/main.png "$img/watermark-image.png"
 pipe tile "  - resize: { width: 320 }
   - watermark: { text: 'proof', size: 5%, tile: true, opacity: 0.35, spacing: 8% }"
 cp out/tile/main.png "$img/watermark-tile.png"
+# crop: focus: a red "face" near the right edge, named by an MWG region
+vips copy scene.jpg face.v
+vips draw_rect face.v "220 40 40" 2700 500 150 180 --fill
+vips copy face.v face.jpg
+/usr/bin/exiftool -q -overwrite_original \
+    '-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=3000,H=2000,Unit=pixel},RegionList=[{Area={X=0.925,Y=0.295,W=0.05,H=0.09,Unit=normalized},Type=Face,Name=Someone}]}' \
+    face.jpg
+vips thumbnail face.jpg "$img/focus-source.png" 240
+IN=face.jpg pipe focus "  - resize: { width: 360 }
+  - thumbnail: { name: centre, width: 120, height: 120, crop: centre, format: png }
+  - thumbnail: { name: focus, width: 120, height: 120, crop: focus, format: png }"
+cp out/focus/centre.png "$img/focus-centre.png"
+cp out/focus/focus.png "$img/focus-focus.png"
 ls -la "$img"

@@ -9,21 +9,22 @@ int describe_small(VipsImage *in, int max_side, describe_pixels *px)
 
     *px = (describe_pixels){ 0 };
     int w = vips_image_get_width(in), h = vips_image_get_page_height(in);
-    if (vips_crop(in, &t[0], 0, 0, w, h, NULL) ||
-        vips_colourspace(t[0], &t[1], VIPS_INTERPRETATION_sRGB, NULL) ||
-        vips_cast(t[1], &t[2], VIPS_FORMAT_UCHAR, NULL))
-        goto out;
-    /* Shrunk before the alpha band is added: an opaque image is then
-     * resampled without premultiplying, on three bands. */
+    /* Shrunk first, on the image's own bands and depth: the conversions
+     * after it then touch 64 px, not the working image. */
     int side = w > h ? w : h;
+    if (vips_crop(in, &t[0], 0, 0, w, h, NULL))
+        goto out;
     if (side > max_side) {
         double s = (double)max_side / side;
-        if (pix_resample(t[2], &t[3], pix_px(w * s), pix_px(h * s), VIPS_KERNEL_LANCZOS3))
+        if (pix_resample(t[0], &t[1], pix_px(w * s), pix_px(h * s), VIPS_KERNEL_LANCZOS3))
             goto out;
     } else {
-        g_object_ref(t[2]);
-        t[3] = t[2];
+        g_object_ref(t[0]);
+        t[1] = t[0];
     }
+    if (vips_colourspace(t[1], &t[2], VIPS_INTERPRETATION_sRGB, NULL) ||
+        vips_cast(t[2], &t[3], VIPS_FORMAT_UCHAR, NULL))
+        goto out;
     if (vips_image_get_bands(t[3]) == 3 ? vips_bandjoin_const1(t[3], &t[4], 255.0, NULL)
                                         : vips_extract_band(t[3], &t[4], 0, "n", 4, NULL))
         goto out;

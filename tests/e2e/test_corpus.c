@@ -1,5 +1,5 @@
 /* Every real-world file of ../shared/corpus/images through the default
- * pipeline (exif-strip, resize, thumbnail, watermark, metadata-sink): each
+ * pipeline (exif-strip, resize, thumbnail, describe, watermark, metadata-sink): each
  * one yields a readable rendition within 1600 px and a 256x256 thumbnail,
  * or fails alone with a reason that names it; nothing crashes (the SAN=1
  * run makes that a memory check too).  Skipped where the corpus is not. */

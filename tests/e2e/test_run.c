@@ -189,7 +189,7 @@ Test(run, validate_and_usage)
     int rc = tu_runf(&out, &err, "cd %s && %s validate", tmp, tu_pixpipe());
     cr_expect_eq(rc, 0, "%s", err);
     cr_expect(strstr(out, "<embedded>/pipelines/default.yaml: ok") != NULL, "%s", out);
-    cr_expect(strstr(out, "exif-strip, resize, thumbnail, watermark, metadata-sink") != NULL,
+    cr_expect(strstr(out, "exif-strip, resize, thumbnail, describe, watermark, metadata-sink") != NULL,
               "%s", out);
     char *o = at("out");
     cr_expect(!tu_exists(o), "validate must create nothing");
@@ -416,13 +416,26 @@ Test(run, shipped_web_pipeline_makes_webp_avif_and_thumbnail)
     cr_expect_eq(rc, 0, "%s", err);
     /* orientation 6: the stored 1600x2400 is shown upright as 2400x1600 */
     expect_size("out/web/photo-web.webp", 1200, 800);
-    expect_size("out/web/photo-avif.avif", 1200, 800);
+    expect_size("out/web/photo-w1200-avif.avif", 1200, 800);
+    expect_size("out/web/photo-w640-webp.webp", 640, 427);
+    expect_size("out/web/photo-w320-avif.avif", 320, 213);
     expect_size("out/web/photo-thumb.webp", 320, 320);
     cr_expect(has_magic("out/web/photo-web.webp", "WEBP", 8, 4));
-    cr_expect(has_magic("out/web/photo-avif.avif", "ftypavif", 4, 8));
-    char *db = at("out/web/metadata.db");
-    cr_expect(tu_exists(db));
-    free(db);
+    cr_expect(has_magic("out/web/photo-w1200-avif.avif", "ftypavif", 4, 8));
+    char *manifest = at("out/web/photo-srcset.json");
+    cr_expect(tu_exists(manifest));
+    free(manifest);
+    char *rec = NULL;
+    rc = tu_runf(&rec, NULL, "/usr/bin/sqlite3 %s/out/web/metadata.db 'SELECT record FROM images'",
+                 tmp);
+    cr_expect_eq(rc, 0);
+    json_t *j = json_loads(rec ? rec : "", 0, NULL);
+    cr_assert_not_null(j, "record: %s", rec);
+    cr_expect_not_null(json_object_get(json_object_get(j, "placeholder"), "blurhash"));
+    cr_expect_not_null(json_object_get(json_object_get(j, "hash"), "phash"));
+    cr_expect_eq(json_array_size(json_object_get(json_object_get(j, "srcset"), "avif")), 3);
+    json_decref(j);
+    free(rec);
     free(in);
     free(out);
     free(err);

@@ -702,3 +702,55 @@ Test(storage_s3, backfill_prefix_then_only_stale)
     free(fp2), free(path), free(match), free(dst), free(fp), free(etag), free(obj);
     free(args), free(arg), free(to), free(tree);
 }
+
+/* An object's focal-point user metadata (x-amz-meta-focal-point) is the
+ * source's focus: recorded with origin "metadata" and used by crop: focus;
+ * a malformed one is ignored with a note. */
+Test(storage_s3, focal_point_metadata_sets_the_focus)
+{
+    s3t_url();
+    char *yaml = tu_strf(
+        "name: s3-focus\n"
+        "source:      { storage: s3, endpoint: \"${PIXPIPE_TEST_S3}\", path_style: true }\n"
+        "destination: { storage: s3, bucket: " S3T_DST ", endpoint: \"${PIXPIPE_TEST_S3}\",\n"
+        "               path_style: true, key: \"{key}.{rendition}.{ext}\" }\n"
+        "metadata:    { backend: sqlite, path: ./md.db }\n"
+        "output:      { rendition: main, format: jpeg }\n"
+        "stages:\n"
+        "  - thumbnail: { name: thumb, width: 64, height: 64, crop: focus }\n"
+        "  - metadata-sink: {}\n");
+    char *path = tu_strf("%s/pipe.yaml", s3t_dir);
+    cr_assert_eq(tu_write_file(path, yaml, strlen(yaml)), 0);
+    char *file = tu_strf("%s/wide.jpg", s3t_dir);
+    cr_assert_eq(tu_make_image(file, 800, 400), 0);
+    char *good = tu_strf("%s/focus/good.jpg", s3t_prefix), *bad = tu_strf("%s/focus/bad.jpg",
+                                                                          s3t_prefix);
+    char *out = NULL, *err = NULL;
+    char *args = tu_strf("s3api put-object --bucket %s --key %s --body '%s' --content-type "
+                         "image/jpeg --metadata '{\"focal-point\":\"0.95,0.5\"}'", S3T_SRC, good, file);
+    cr_assert_eq(s3t_aws(&out, &err, args), 0, "%s%s", out, err);
+    free(args);
+    free(out);
+    free(err);
+    args = tu_strf("s3api put-object --bucket %s --key %s --body '%s' --content-type image/jpeg "
+                   "--metadata '{\"focal-point\":\"left\"}'", S3T_SRC, bad, file);
+    cr_assert_eq(s3t_aws(&out, &err, args), 0, "%s%s", out, err);
+    free(args);
+    free(out);
+    free(err);
+    char *ga = s3t_arg(S3T_SRC, good), *ba = s3t_arg(S3T_SRC, bad), *inputs = tu_strf("%s %s", ga, ba);
+    int rc = s3t_run(&out, &err, NULL, inputs);
+    cr_assert_eq(rc, 0, "exit %d\n%s%s", rc, out, err);
+    char *origin = s3t_record_field(S3T_SRC, good, "focus.origin");
+    char *x = s3t_record_field(S3T_SRC, good, "focus.x");
+    cr_expect_str_eq(origin, "metadata");
+    cr_expect_str_eq(x, "0.95");
+    char *none = s3t_record_field(S3T_SRC, bad, "focus");
+    char *notes = s3t_record_field(S3T_SRC, bad, "notes");
+    cr_expect_str_eq(none, "");
+    cr_expect(strstr(notes, "focal-point 'left' ignored: expected x,y with both in 0..1"),
+              "notes: %s", notes);
+    char *list[] = { origin, x, none, notes, ga, ba, inputs, good, bad, file, path, yaml, out, err };
+    for (size_t i = 0; i < sizeof list / sizeof *list; i++)
+        free(list[i]);
+}
