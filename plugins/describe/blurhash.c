@@ -40,13 +40,14 @@ static double from_words(uint32_t high, uint32_t low)
     return d;
 }
 
-/* ---- Math.cos as V8 <= 11.x: fdlibm's method ----
+/* ---- Math.cos as Node 18 and 20 compute it: fdlibm's method ----
  *
- * V8 then took its cos from fdlibm (Sun Microsystems, 1993, freely
- * redistributable); the constants below are that method's, written here
- * as the exact doubles it uses.  cos(x) = +-cos or +-sin of x - n*pi/2,
- * each a polynomial on [-pi/4, pi/4]; pi/2 is carried in three pieces so
- * that x - n*pi/2 keeps its precision when x is close to a multiple. */
+ * V8 10.x and 11.3 take their cos from fdlibm (Sun Microsystems, 1993,
+ * freely redistributable); the constants below are that method's, written
+ * as the exact doubles it uses.  cos(x) is +-cos or +-sin of x - n*pi/2,
+ * each a polynomial on [-pi/4, pi/4]; pi/2 is carried in pieces so that
+ * x - n*pi/2 keeps its precision when x is close to a multiple.  (Later
+ * V8s use other cosines, so later Nodes may print other ThumbHashes.) */
 
 /* cos(x + tail) for |x| <= pi/4, tail a correction far below x's ulp. */
 static double cos_near_zero(double x, double tail)
@@ -85,7 +86,8 @@ static double sin_near_zero(double x, double tail)
 double describe_js_cos(double x)
 {
     static const double two_over_pi = 0x1.45f306dc9c883p-1, half_pi = 0x1.921fb54442d18p+0,
-                        /* pi/2 = p1 + p2 + p3 + p3t, p1 + p1t, p1 + p2 + p2t */
+                        /* pi/2 as p1 + p1t, p1 + p2 + p2t or p1 + p2 + p3 + p3t;
+                         * the heads end in zero bits, so n times one is exact */
                         p1 = 0x1.921fb544p+0, p1t = 0x1.0b4611a626331p-34,
                         p2 = 0x1.0b4611a6p-34, p2t = 0x1.3198a2e037073p-69,
                         p3 = 0x1.3198a2ep-69, p3t = 0x1.b839a252049c1p-104;
@@ -112,7 +114,8 @@ double describe_js_cos(double x)
         double fn = n, r = x - fn * p1, w = fn * p1t;
         y0 = r - w;
         /* Where x shares its leading bits with n*pi/2, r - w cancelled:
-         * redo it with the next pieces of pi/2 while it lost many bits. */
+         * redo it with the next pieces of pi/2 while it lost many bits.
+         * (For n < 32 the product's high word is the exact multiple's.) */
         if (n >= 32 || ix == high_word(fn * half_pi)) {
             int e = (int)(ix >> 20);
             if (e - (int)((high_word(y0) >> 20) & 0x7ff) > 16) {
@@ -151,8 +154,8 @@ double describe_js_cos(double x)
 static const char base83[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
 
-/* Writes value as digits base-83 digits, most significant first, at p;
- * returns the end (within the caller's buffer). */
+/* Writes value as `digits` base-83 digits, most significant first, at p
+ * (the caller's buffer); returns the end. */
 static char *put83(char *p, unsigned value, int digits)
 {
     unsigned div = 1;

@@ -13,9 +13,10 @@
 int describe_blurhash(const unsigned char *rgba, int width, int height, int cx, int cy,
                       char *out, size_t size);
 
-/* JavaScript's Math.cos(x) as V8 up to 11.x (Node 18 and 20) computes it,
- * to the last bit, for 0 <= |x| < 2^19 * pi/2 (libm's cos beyond, which
- * may differ in the last bit).  Shared with thumbhash.c.  A value. */
+/* JavaScript's Math.cos(x) as Node 18 and 20 compute it (V8's fdlibm
+ * cosine), to the last bit, for |x| < 2^19 * pi/2; libm's cos beyond,
+ * which may differ in the last bit.  Shared with thumbhash.c.  Returns a
+ * value, nothing to free. */
 double describe_js_cos(double x);
 
 #endif

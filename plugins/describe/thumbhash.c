@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "blurhash.h" /* describe_js_cos() */
 
@@ -22,8 +21,8 @@
 #define MAX_TERMS 7
 
 /* Math.round: the nearest integer, halves towards +infinity (C's round()
- * takes -2.5 to -3, JS to -2).  x - floor(x) is exact, so no 0.49999...
- * + 0.5 rounding up. */
+ * takes -2.5 to -3, JS to -2).  Not floor(x + 0.5), which takes
+ * 0.49999999999999994 to 1: x - floor(x) is exact, the sum is not. */
 static double js_round(double x)
 {
     double f = floor(x);
@@ -47,31 +46,36 @@ static void encode_channel(const double *ch, int w, int h, int nx, int ny,
                            const double *cos_x, const double *cos_y, double *dc, double *ac,
                            int *n_ac, double *scale)
 {
+    const double *fx[MAX_TERMS * MAX_TERMS], *fy[MAX_TERMS * MAX_TERMS];
+    double f[MAX_TERMS * MAX_TERMS] = { 0 };
     int n = 0;
-    double max = 0;
 
-    *dc = 0;
     for (int cy = 0; cy < ny; cy++)
-        for (int cx = 0; cx * ny < nx * (ny - cy); cx++) {
-            double f = 0;
-            for (int y = 0; y < h; y++) {
-                double fy = cos_y[cy * 100 + y];
-                for (int x = 0; x < w; x++)
-                    f += ch[x + y * w] * cos_x[cx * 100 + x] * fy;
-            }
-            f /= w * h;
-            if (cx || cy) {
-                ac[n++] = f;
-                if (fabs(f) > max)
-                    max = fabs(f);
-            } else {
-                *dc = f;
-            }
+        for (int cx = 0; cx * ny < nx * (ny - cy); cx++, n++) {
+            fx[n] = cos_x + cx * 100;
+            fy[n] = cos_y + cy * 100;
         }
+    /* All terms in one pass over the pixels: each sum still takes its
+     * terms in the reference's order (y outer, x inner), so rounds the
+     * same, and the sums no longer wait on one another. */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double v = ch[x + y * w];
+            for (int k = 0; k < n; k++)
+                f[k] += v * fx[k][x] * fy[k][y];
+        }
+
+    double max = 0;
+    *dc = f[0] / (w * h);
+    for (int k = 1; k < n; k++) {
+        ac[k - 1] = f[k] / (w * h);
+        if (fabs(ac[k - 1]) > max)
+            max = fabs(ac[k - 1]);
+    }
     if (max != 0)
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n - 1; i++)
             ac[i] = 0.5 + 0.5 / max * ac[i];
-    *n_ac = n;
+    *n_ac = n - 1;
     *scale = max;
 }
 
@@ -101,7 +105,8 @@ int describe_thumbhash(const unsigned char *rgba, int width, int height, unsigne
         avg_b /= avg_a;
     }
 
-    bool has_alpha = avg_a < (double)n, landscape = w > h;
+    bool has_alpha = avg_a < (double)n;
+    bool landscape = w > h;
     int limit = has_alpha ? 5 : 7; /* fewer luminance terms when alpha takes room */
     int longest = w > h ? w : h;
     int lx = (int)js_round((double)(limit * w) / longest),
@@ -156,8 +161,7 @@ int describe_thumbhash(const unsigned char *rgba, int width, int height, unsigne
                    js_int(js_round(31 * l_scale)) << 18 | (uint32_t)has_alpha << 23;
     uint32_t h16 = (uint32_t)(landscape ? ly : lx) | js_int(js_round(63 * p_scale)) << 3 |
                    js_int(js_round(63 * q_scale)) << 9 | (uint32_t)landscape << 15;
-    uint32_t hash[32] = { h24 & 255, h24 >> 8 & 255, h24 >> 16, h16 & 255,
-                                              h16 >> 8 };
+    uint32_t hash[32] = { h24 & 255, h24 >> 8 & 255, h24 >> 16, h16 & 255, h16 >> 8 };
     int start = 5;
     if (has_alpha)
         hash[start++] = js_int(js_round(15 * a_dc)) | js_int(js_round(15 * a_scale)) << 4;

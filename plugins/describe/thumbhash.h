@@ -13,7 +13,8 @@
  * byte for byte what the npm package `thumbhash` 0.1.x rgbaToThumbHash()
  * gives under Node 18 and 20.  Writes it into out (the caller's, size
  * bytes; DESCRIBE_THUMBHASH_MAX always suffices) and its length into *len.
- * Returns 0, or -1 on bad arguments, a too small out or no memory. */
+ * Returns 0, or -1 (out and *len untouched) on bad arguments, a too
+ * small out or no memory. */
 int describe_thumbhash(const unsigned char *rgba, int width, int height, unsigned char *out,
                        size_t size, size_t *len);
 
