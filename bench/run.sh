@@ -122,6 +122,20 @@ hyperfine --style basic --warmup 2 --runs "$((RUNS * 4))" --prepare "rm -rf $W/p
     -n "processes, cold" "PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/1mp/img00.jpg" \
     -n "in-process, cold" "PIXPIPE_ISOLATION=off PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/1mp/img00.jpg"
 
+# What describe adds to the default pipeline (docs/stages.md, "describe"):
+# the same set with and without the stage, paired in one hyperfine run, on
+# one vCPU (a Lambda's shape) and with -j 2 on 2 cores.  The stage's own
+# milliseconds are also in every record's timings_ms (describe.*).
+echo "== describe: the default pipeline with and without it at ${jmp} MP"
+sed '/^  - describe:/d' "$SRC/pipelines/default.yaml" > "$B/no-describe.yaml"
+! grep -q 'describe:' "$B/no-describe.yaml"
+hyperfine --style basic --warmup "$WARMUP" --runs "$((RUNS + 2))" --prepare "rm -rf $W/pp/out" \
+    --export-json "$R/describe-$jmp.json" \
+    -n "with describe, one vCPU" "$ONE PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset" \
+    -n "without describe, one vCPU" "$ONE PIXPIPE_ARGS='-j 1 -p $B/no-describe.yaml' $WORK pixpipe $W/pp $jset" \
+    -n "with describe -j 2" "PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset" \
+    -n "without describe -j 2" "PIXPIPE_ARGS='-j 2 -p $B/no-describe.yaml' $WORK pixpipe $W/pp $jset"
+
 # Memory over a long run: LONG_RUN hard links to the 1 MP images (the
 # folder walk does not follow symbolic links), one pixpipe run, VmRSS of
 # the supervisor and its workers sampled every 0.2 s with the count of
