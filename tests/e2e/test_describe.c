@@ -8,7 +8,6 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,18 +56,7 @@ static void ds_run(const char *extra, const char *inputs)
 static json_t *ds_record(const char *key)
 {
     char *db_path = tu_strf("%s/out/m.db", ds_dir);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    json_t *rec = NULL;
-
-    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT record FROM images WHERE source_key = ?1", -1,
-                                    &st, NULL), SQLITE_OK);
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        rec = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    json_t *rec = tu_sqlite_record(db_path, key);
     free(db_path);
     cr_assert_not_null(rec, "no record for %s", key);
     return rec;

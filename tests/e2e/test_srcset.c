@@ -4,7 +4,6 @@
  * `validate` refusing two renditions of one name across stages. */
 #include <criterion/criterion.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vips/vips.h>
@@ -40,22 +39,11 @@ static const char *ss_pipeline =
     "              webp_quality: 70, manifest: true }\n"
     "  - metadata-sink: {}\n";
 
-/* The record of source key. New reference. */
+/* The record of source key.  New reference. */
 static json_t *ss_record(const char *key)
 {
     char *db_path = tu_strf("%s/out/m.db", ss_dir);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    json_t *rec = NULL;
-
-    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT record FROM images WHERE source_key = ?1", -1,
-                                    &st, NULL), SQLITE_OK);
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        rec = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    json_t *rec = tu_sqlite_record(db_path, key);
     free(db_path);
     cr_assert_not_null(rec, "no record for %s", key);
     return rec;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <openssl/evp.h>
 #include <vips/vips.h>
 
@@ -478,4 +479,23 @@ void tu_md5_hex(const void *data, size_t len, char out[33])
 void tu_sha256_hex(const void *data, size_t len, char out[65])
 {
     tu_digest_hex(EVP_sha256(), 32, data, len, out);
+}
+
+json_t *tu_sqlite_record(const char *db_path, const char *key)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    json_t *rec = NULL;
+
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT record FROM images WHERE source_key = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rec = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rec;
 }

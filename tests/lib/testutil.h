@@ -35,6 +35,10 @@ int tu_curl(char **body, int max_time, const char *args);
  * not JSON; caller frees it with json_decref. */
 struct json_t;
 int tu_gate_admin(const char *method, const char *path, const char *body, struct json_t **answer);
+
+/* The record metadata-sqlite stored at db for source key, parsed; NULL when
+ * there is none or it is not JSON.  Caller frees with json_decref. */
+struct json_t *tu_sqlite_record(const char *db, const char *key);
 /* Writes / reads a whole file.  tu_read_file returns NULL when missing;
  * caller frees; *len may be NULL. */
 int tu_write_file(const char *path, const char *data, size_t len);
