@@ -17,7 +17,9 @@ case $seconds in '' | *[!0-9]* | 0) echo "fuzz.sh: SECONDS must be a number of s
 OUT=build-fuzz
 CLANG=/usr/bin/clang
 MAKE=${MAKE:-make}
-PKGS="vips yaml-0.1 jansson sqlite3 libcrypto libcurl"
+# The libraries the core links, as the Makefile names them (one list).
+PKGS=$(sed -n 's/^PKGS *:= *//p' Makefile)
+[ -n "$PKGS" ] || { echo "fuzz.sh: no PKGS line in the Makefile" >&2; exit 2; }
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 
 targets=${*:-$(for f in tests/fuzz/fuzz_*.c; do n=${f#tests/fuzz/fuzz_}; echo "${n%.c}"; done)}
