@@ -116,10 +116,8 @@ static void walk(xmlNode *n, int depth, bool mwg, box *u)
             continue;
         if (mwg && named(n, NS_MWG_RS, "Area"))
             mwg_area(n, u);
-        else if (!mwg && n->ns && xmlStrEqual(n->ns->href, (const xmlChar *)NS_MP_REG))
-            ; /* a property element of a region, read with its parent */
-        else if (!mwg)
-            mp_rectangle(n, u);
+        else if (!mwg && !named(n, NS_MP_REG, "Rectangle"))
+            mp_rectangle(n, u); /* a region: Rectangle is its attribute or child */
         walk(n->children, depth + 1, mwg, u);
     }
 }

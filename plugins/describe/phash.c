@@ -6,37 +6,47 @@
 
 #include <pixpipe/stage.h>
 
-/* The luma of img (borrowed, sRGB with or without alpha) reduced to
- * exactly w x h, as doubles into out. */
-static int grey(VipsImage *img, int w, int h, double *out)
+/* The luma of img (borrowed, sRGB with or without alpha), flattened on
+ * white: *out is new.  Made once for both hashes. */
+static int luma(VipsImage *img, VipsImage **out)
 {
-    VipsImage *t[4] = { NULL };
-    unsigned char *px = NULL;
-    int rc = -1;
+    VipsImage *flat = NULL;
     double white[] = { 255, 255, 255 };
+    int rc;
 
     if (vips_image_hasalpha(img)
-            ? vips_flatten(img, &t[0], "background", vips_array_double_new(white, 3), NULL)
-            : vips_copy(img, &t[0], NULL))
-        goto out;
-    if (vips_colourspace(t[0], &t[1], VIPS_INTERPRETATION_B_W, NULL) ||
-        vips_resize(t[1], &t[2], (double)w / vips_image_get_width(t[1]), "vscale",
-                    (double)h / vips_image_get_height(t[1]), "kernel", VIPS_KERNEL_LANCZOS3,
+            ? vips_flatten(img, &flat, "background", vips_array_double_new(white, 3), NULL)
+            : vips_copy(img, &flat, NULL))
+        return -1;
+    rc = vips_colourspace(flat, out, VIPS_INTERPRETATION_B_W, NULL);
+    g_object_unref(flat);
+    return rc;
+}
+
+/* grey (borrowed, one band) reduced to exactly w x h, as doubles into out. */
+static int reduce(VipsImage *grey, int w, int h, double *out)
+{
+    VipsImage *t[2] = { NULL };
+    unsigned char *px = NULL;
+    int rc = -1;
+
+    if (vips_resize(grey, &t[0], (double)w / vips_image_get_width(grey), "vscale",
+                    (double)h / vips_image_get_height(grey), "kernel", VIPS_KERNEL_LANCZOS3,
                     NULL))
         goto out;
     /* libvips rounds each side on its own: land on w x h exactly */
-    if (vips_gravity(t[2], &t[3], VIPS_COMPASS_DIRECTION_NORTH_WEST, w, h, "extend",
+    if (vips_gravity(t[0], &t[1], VIPS_COMPASS_DIRECTION_NORTH_WEST, w, h, "extend",
                      VIPS_EXTEND_COPY, NULL))
         goto out;
     size_t len;
-    if (!(px = vips_image_write_to_memory(t[3], &len)) || len != (size_t)w * h)
+    if (!(px = vips_image_write_to_memory(t[1], &len)) || len != (size_t)w * h)
         goto out;
     for (int i = 0; i < w * h; i++)
         out[i] = px[i];
     rc = 0;
 out:
     g_free(px);
-    pix_unref_all(t, 4);
+    pix_unref_all(t, 2);
     return rc;
 }
 
@@ -73,11 +83,11 @@ static void dct_low(const double in[32 * 32], double out[8 * 8])
 
 int describe_hashes(const describe_pixels *px, uint64_t *dhash, uint64_t *phash)
 {
-    VipsImage *img = describe_pixels_image(px);
+    VipsImage *img = describe_pixels_image(px), *g = NULL;
     double d[9 * 8], p[32 * 32], low[64], sorted[64];
     int rc = -1;
 
-    if (!img || grey(img, 9, 8, d) < 0 || grey(img, 32, 32, p) < 0)
+    if (!img || luma(img, &g) < 0 || reduce(g, 9, 8, d) < 0 || reduce(g, 32, 32, p) < 0)
         goto out;
     *dhash = 0;
     for (int y = 0; y < 8; y++)
@@ -92,6 +102,8 @@ int describe_hashes(const describe_pixels *px, uint64_t *dhash, uint64_t *phash)
         *phash = *phash << 1 | (low[i] > median);
     rc = 0;
 out:
+    if (g)
+        g_object_unref(g);
     if (img)
         g_object_unref(img);
     return rc;

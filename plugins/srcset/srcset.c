@@ -109,6 +109,9 @@ static int check_name(const pix_ctx *ctx, const char *what, const char *name)
     return 0;
 }
 
+/* Checks the options and fills the config's derived fields (widths sorted,
+ * formats, every rendition name): rendition_name() and process() read
+ * them, and validate calls check() without creating anything. */
 static int srcset_check(const pix_ctx *ctx)
 {
     srcset_config *cfg = (srcset_config *)ctx->config;

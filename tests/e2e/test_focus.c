@@ -181,3 +181,64 @@ Test(focus, no_region_falls_back_to_attention)
     free(b);
     free(in);
 }
+
+/* Hostile XMP from a stranger: unclosed, nested 20 000 deep, and an entity
+ * bomb.  Each job ends ok without a focus, and none hangs or crashes. */
+Test(focus, hostile_xmp_is_passed_over)
+{
+    static const char *const heads[] = {
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF "
+        "xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description><unclosed>",
+        NULL, /* deep nesting, made below */
+        "<!DOCTYPE x [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>"
+        "<!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'><!ENTITY d '&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;'>"
+        "<!ENTITY e '&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;'><!ENTITY f '&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;'>"
+        "<!ENTITY g '&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;'><!ENTITY h '&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;'>]>"
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'>&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;</x:xmpmeta>",
+    };
+    char *inputs = strdup("");
+    for (size_t i = 0; i < sizeof heads / sizeof *heads; i++) {
+        char *xmp = tu_strf("%s/h%zu.png", fc_dir, i), *img = tu_strf("%s/h%zu.jpg", fc_dir, i);
+        const char *text = heads[i];
+        char *deep = NULL;
+        if (!text) {
+            size_t n = 20000, len = n * 3 + 1; /* 60 KB: one JPEG APP1 segment */
+            deep = malloc(len);
+            cr_assert_not_null(deep);
+            for (size_t k = 0; k < n; k++)
+                memcpy(deep + k * 3, "<a>", 3);
+            deep[n * 3] = '\0';
+            text = deep;
+        }
+        /* libvips writes the packet as it is (exiftool refuses bad XMP) */
+        cr_assert_eq(tu_make_image(xmp, 300, 200), 0);
+        VipsImage *in = vips_image_new_from_file(xmp, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+        cr_assert_not_null(in);
+        VipsImage *copy = NULL;
+        cr_assert_eq(vips_copy(in, &copy, NULL), 0);
+        vips_image_set_blob_copy(copy, VIPS_META_XMP_NAME, text, strlen(text));
+        cr_assert_eq(vips_jpegsave(copy, img, NULL), 0);
+        g_object_unref(copy);
+        g_object_unref(in);
+        VipsImage *back = vips_image_new_from_file(img, NULL);
+        const void *blob = NULL;
+        size_t blen = 0;
+        cr_assert(back && vips_image_get_blob(back, VIPS_META_XMP_NAME, &blob, &blen) == 0 &&
+                  blen == strlen(text), "case %zu: the XMP was not written whole", i);
+        g_object_unref(back);
+        char *more = tu_strf("%s h%zu.jpg", inputs, i);
+        free(inputs);
+        inputs = more;
+        free(deep);
+        free(xmp);
+        free(img);
+    }
+    fc_run("  - thumbnail: { name: focus, width: 64, height: 64, crop: focus }\n", inputs);
+    char *out = NULL;
+    int rc = tu_runf(&out, NULL, "/usr/bin/sqlite3 '%s/out/m.db' \"SELECT count(*) FROM images "
+                     "WHERE status = 'ok' AND json_extract(record, '$.focus') IS NULL\"", fc_dir);
+    cr_assert_eq(rc, 0);
+    cr_expect_eq(atoi(out), 3, "jobs ok without a focus: %s", out);
+    free(out);
+    free(inputs);
+}
