@@ -99,6 +99,16 @@ $(BUILD)/describe-probe: tests/tools/describe_probe.c $(DESCRIBE_PARTS) $(wildca
 	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Iplugins/describe $(PKG_CFLAGS) \
 	  -o $@ $(filter %.c,$^) $(PKG_LIBS) $(LDFLAGS_ALL) -lm
 
+# The default pipeline's pixel work as a bare libvips program, linked with
+# libvips alone: what `make bench` times pixpipe against (bench/floor.c).
+VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
+VIPS_LIBS   := $(shell pkg-config --libs vips 2>/dev/null)
+$(BUILD)/bench-floor: bench/floor.c
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE $(VIPS_CFLAGS) -o $@ $< \
+	  $(VIPS_LIBS) $(LDFLAGS_ALL) -lm
+
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libpixcore.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcriterion -ldl -lpthread -lm
@@ -137,7 +147,7 @@ demo: deps
 # writes docs/performance.md and docs/img/perf.png. About 15 minutes.
 bench: deps
 	@sh bench/deps.sh
-	@$(MAKE) --no-print-directory all $(BUILD)/mkimage
+	@$(MAKE) --no-print-directory all $(BUILD)/mkimage $(BUILD)/bench-floor
 	@sh bench/run.sh $(BUILD)
 
 # A bucket's life at scale against the test servers: listing rate, a
