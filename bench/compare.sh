@@ -43,7 +43,11 @@ for f in "$a"/*-large.jpg "$a"/*-thumb.jpg; do
     fi
 done
 [ "$n" -gt 0 ] || { echo "compare: no renditions in $a" >&2; exit 1; }
-printf '%d files, %s; largest mean abs difference %.4f (max %s) in %s\n' "$n" \
-    "$([ "$bad" = 0 ] && echo "same sizes, means within $limit" || echo "NOT THE SAME")" \
-    "$worst" "$worst_max" "$where"
+if [ "$bad" = 0 ] && [ "$where" = - ]; then
+    echo "$n files, same sizes, identical pixels"
+else
+    printf '%d files, %s; largest mean abs difference %.4f (max %.0f) in %s\n' "$n" \
+        "$([ "$bad" = 0 ] && echo "same sizes, means within $limit" || echo "NOT THE SAME")" \
+        "$worst" "$worst_max" "$where"
+fi
 exit "$bad"

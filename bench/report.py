@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Turns the results of bench/run.sh into docs/performance.md and its plots,
-and prints the side-by-side table. Standard library only; gnuplot draws.
+and prints the main tables. Standard library only; gnuplot draws.
 
     report.py RESULTS_DIR OUT.md OUT.png
 
@@ -17,13 +17,21 @@ import subprocess
 import sys
 import tempfile
 
-TOOLS = ["pixpipe", "vipsthumbnail", "imagemagick"]
-LABEL = {"pixpipe": "pixpipe", "vipsthumbnail": "vipsthumbnail", "imagemagick": "ImageMagick"}
+# The commands of one shape's hyperfine run (bench/run.sh, shape()).
+FLOOR_TOOLS = ["pixpipe", "pixpipe-nodescribe", "floor", "sharp"]
+PEERS = ["pixpipe", "vipsthumbnail", "imagemagick"]
+LABEL = {"pixpipe": "pixpipe", "pixpipe-nodescribe": "pixpipe without describe",
+         "floor": "floor", "sharp": "sharp", "vipsthumbnail": "vipsthumbnail",
+         "imagemagick": "ImageMagick"}
+SHAPES = {"onecpu": "one vCPU", "twocore": "2 cores"}
 
-# AWS Lambda x86 prices as published on the AWS Lambda pricing page; the
-# figures are assumed as of 2026-11 and were not checked from this machine.
+# AWS prices as published on the AWS Lambda and Amazon S3 pricing pages
+# (x86 Lambda; S3 Standard, us-east-1); the figures are assumed as of
+# 2026-11 and were not checked from this machine.
 PRICE_GBS = 0.0000166667
 PRICE_REQ = 0.20 / 1e6
+PRICE_S3_GB_MONTH = 0.023
+PRICE_S3_PUT = 0.005 / 1000
 PRICE_DATE = "2026-11"
 LAMBDA_MB = [512, 1024, 1769, 3008]
 FULL_VCPU_MB = 1769
@@ -53,7 +61,15 @@ def read_kv(path):
     return out
 
 
-def machine():
+def read_text(path, default=""):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def machine(res):
     model = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -72,6 +88,8 @@ def machine():
         "vips": sh("vips --version"),
         "magick": " ".join(sh("/usr/bin/convert -version | head -1").split()[2:4]),
         "hyperfine": sh("hyperfine --version"),
+        "node": sh("/usr/bin/node --version"),
+        "sharp": read_text(os.path.join(res, "sharp-version.txt"), "?"),
     }
 
 
@@ -94,7 +112,8 @@ def max_rss_kib(path):
 
 
 def load_table(res, table, sets):
-    """{mp: {tool: {ips, median, cpu, rss, runs}}} for one table."""
+    """{mp: {command: {median, ips, ms, cpu, rss, runs, spread}}} for one
+    table (one hyperfine JSON per size)."""
     out = {}
     for mp in sorted(sets):
         path = os.path.join(res, f"{table}-{mp}.json")
@@ -122,14 +141,55 @@ def fmt(x, nd=2):
     return "n/a" if x is None else f"{x:.{nd}f}"
 
 
-def side_table(tab, sets):
+def ratio(row, a, b):
+    """Median wall time of a over b, from one hyperfine run; None if either
+    is missing."""
+    if a in row and b in row and row[b]["median"] > 0:
+        return row[a]["median"] / row[b]["median"]
+    return None
+
+
+def floor_table(tab, sets):
+    lines = [
+        "| MP | images × runs | pixpipe ms/img | without describe | floor | sharp "
+        "| without describe ÷ floor | pixpipe ÷ floor | sharp ÷ without describe | sharp ÷ pixpipe |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for mp, row in tab.items():
+        ms = [fmt(row[t]["ms"], 0) if t in row else "n/a" for t in FLOOR_TOOLS]
+        runs = row.get("floor", next(iter(row.values())))["runs"]
+        lines.append(
+            f"| {mp} | {sets[mp]['n']} × {runs} | {' | '.join(ms)} "
+            f"| **{fmt(ratio(row, 'pixpipe-nodescribe', 'floor'), 3)}×** "
+            f"| {fmt(ratio(row, 'pixpipe', 'floor'), 3)}× "
+            f"| **{fmt(ratio(row, 'sharp', 'pixpipe-nodescribe'))}×** "
+            f"| {fmt(ratio(row, 'sharp', 'pixpipe'))}× |")
+    return "\n".join(lines)
+
+
+def cost_table(tab, tools):
+    head = " | ".join(LABEL[t] for t in tools)
+    lines = [
+        f"| MP | CPU s/img: {head} | peak RSS MiB: {head} |",
+        "|---:|" + "---:|" * (2 * len(tools)),
+    ]
+    for mp, row in tab.items():
+        c = [fmt(row[t]["cpu"], 3) if t in row else "n/a" for t in tools]
+        m = [fmt(row[t]["rss"], 0) if t in row else "n/a" for t in tools]
+        lines.append(f"| {mp} | {' | '.join(c)} | {' | '.join(m)} |")
+    return "\n".join(lines)
+
+
+def peers_table(tab, sets):
     lines = [
         "| MP | images × runs | pixpipe img/s | vipsthumbnail img/s | ImageMagick img/s "
         "| pixpipe ÷ vipsthumbnail | pixpipe ÷ ImageMagick |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for mp, row in tab.items():
-        pp, vt, im = (row.get(t) for t in TOOLS)
+        pp, vt, im = (row.get(t) for t in PEERS)
+        if not (pp and vt and im):
+            continue
         lines.append(
             f"| {mp} | {sets[mp]['n']} × {pp['runs']} | {fmt(pp['ips'])} | {fmt(vt['ips'])} | {fmt(im['ips'])} "
             f"| **{fmt(pp['ips'] / vt['ips'])}×** | **{fmt(pp['ips'] / im['ips'], 1)}×** |"
@@ -137,28 +197,16 @@ def side_table(tab, sets):
     return "\n".join(lines)
 
 
-def cost_table(tab):
-    lines = [
-        "| MP | CPU s/img pixpipe | vipsthumbnail | ImageMagick | peak RSS MiB pixpipe | vipsthumbnail | ImageMagick |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for mp, row in tab.items():
-        c = [fmt(row[t]["cpu"], 3) for t in TOOLS]
-        m = [fmt(row[t]["rss"], 0) for t in TOOLS]
-        lines.append(f"| {mp} | {' | '.join(c)} | {' | '.join(m)} |")
-    return "\n".join(lines)
-
-
-def growth_table(tab):
-    lines = [
-        "| MP | ms/img pixpipe | vipsthumbnail | ImageMagick | pixpipe ms per MP | peak RSS MiB pixpipe | vipsthumbnail | ImageMagick |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for mp, row in tab.items():
-        ms = [fmt(row[t]["ms"], 0) for t in TOOLS]
-        m = [fmt(row[t]["rss"], 0) for t in TOOLS]
-        lines.append(f"| {mp} | {' | '.join(ms)} | {fmt(row['pixpipe']['ms'] / mp, 1)} | {' | '.join(m)} |")
-    return "\n".join(lines)
+def load_compare(res, sets):
+    """{mp: {"floor": line, "sharp": line}}: compare.sh's summary of each
+    tool's renditions against pixpipe's (without describe)."""
+    out = {}
+    for mp in sorted(sets):
+        for tool in ("floor", "sharp"):
+            text = read_text(os.path.join(res, f"compare-{mp}-{tool}.txt"))
+            if text:
+                out.setdefault(mp, {})[tool] = text.splitlines()[-1]
+    return out
 
 
 def load_long(res):
@@ -176,7 +224,7 @@ def load_long(res):
 
 def long_summary(rows, total):
     """Peak RSS while the first 50, images 100-150 and the last 50 were
-    made, and the slope after the first 100 (MiB per 100 images, least
+    made, and the slope after the first 100 (MiB per 1000 images, least
     squares)."""
     first = [r for _, n, r in rows if 1 <= n <= 50]
     warm = [r for _, n, r in rows if 100 <= n <= 150]
@@ -188,7 +236,7 @@ def long_summary(rows, total):
         my = statistics.fmean(r for _, r in after)
         den = sum((n - mx) ** 2 for n, _ in after)
         if den:
-            slope = sum((n - mx) * (r - my) for n, r in after) / den * 100
+            slope = sum((n - mx) * (r - my) for n, r in after) / den * 1000
     top = lambda xs: max(xs) if xs else None  # noqa: E731
     return top(first), top(warm), top(last), slope
 
@@ -244,38 +292,118 @@ def isolation_section(med):
     return "\n".join(out)
 
 
-def plot(tab, long_rows, png, long_png, total):
+def describe_section(one_t, two_t):
+    """What describe adds, from the pairs already in the floor tables."""
+    out = ["| MP | one vCPU: with ÷ without | ms per image | 2 cores: with ÷ without | ms per image |",
+           "|---:|---:|---:|---:|---:|"]
+    for mp in sorted(set(one_t) | set(two_t)):
+        cells = []
+        for tab in (one_t, two_t):
+            row = tab.get(mp, {})
+            r = ratio(row, "pixpipe", "pixpipe-nodescribe")
+            d = row["pixpipe"]["ms"] - row["pixpipe-nodescribe"]["ms"] if r else None
+            cells += [f"{fmt(r, 3)}×", f"{d:+.1f}" if d is not None else "n/a"]
+        out.append(f"| {mp} | {' | '.join(cells)} |")
+    return "\n".join(out)
+
+
+def load_renditions(res):
+    """Bytes per image of what the default pipeline stores (12 MP set):
+    (images, {rendition: mean bytes}), or (0, {})."""
+    path = os.path.join(res, "renditions-12.tsv")
+    per = {}
+    if not os.path.exists(path):
+        return 0, {}
+    with open(path) as f:
+        for line in f:
+            name, size = line.split()
+            m = re.match(r"(.*)-([a-z0-9]+)\.jpg$", name)
+            if m:
+                per.setdefault(m.group(2), []).append(int(size))
+    n = max((len(v) for v in per.values()), default=0)
+    return n, {k: statistics.fmean(v) for k, v in per.items()}
+
+
+def load_bytes(path):
+    """The bytes table's input: a TSV with the header photo, method, bytes,
+    ssim (bench/bytes.sh), one row per photo and method.  [] when absent."""
+    rows = []
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        head = f.readline().split()
+        if head[:4] != ["photo", "method", "bytes", "ssim"]:
+            raise SystemExit(f"report.py: {path}: expected the columns photo method bytes ssim")
+        for line in f:
+            if line.strip():
+                photo, method, size, ssim = line.split("\t")[:4]
+                rows.append((photo, method, int(size), float(ssim)))
+    return rows
+
+
+def bytes_section(path):
+    """Bytes against similarity, per method, from load_bytes(path): the mean
+    bytes per photo, the total against the first method in the file, and
+    the luma SSIM (mean and worst) against the uncompressed rendition.
+    The empty string when there are no rows."""
+    rows = load_bytes(path)
+    if not rows:
+        return ""
+    methods = []
+    for _, m, _, _ in rows:
+        if m not in methods:
+            methods.append(m)
+    by = {m: [(b, s) for _, mm, b, s in rows if mm == m] for m in methods}
+    base = sum(b for b, _ in by[methods[0]])
+    out = [f"| method | photos | KiB per photo | bytes ÷ {methods[0]} | SSIM mean | SSIM worst |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for m in methods:
+        bs = [b for b, _ in by[m]]
+        ss = [s for _, s in by[m]]
+        out.append(f"| {m} | {len(bs)} | {statistics.fmean(bs) / 1024:.1f} | "
+                   f"**{sum(bs) / base:.3f}×** | {statistics.fmean(ss):.4f} | {min(ss):.4f} |")
+    return "\n".join(out)
+
+
+def plot(one_t, two_t, long_rows, png, long_png, total):
     with tempfile.TemporaryDirectory() as tmp:
-        dat = os.path.join(tmp, "mp.dat")
-        with open(dat, "w") as f:
-            for mp, row in tab.items():
-                vals = []
-                for t in TOOLS:
-                    vals += [row[t]["ms"], row[t]["rss"] or 0]
-                f.write(f"{mp} " + " ".join(f"{v:.3f}" for v in vals) + "\n")
+        dats = {}
+        for key, tab in (("one", one_t), ("two", two_t)):
+            dats[key] = os.path.join(tmp, f"{key}.dat")
+            with open(dats[key], "w") as f:
+                for mp, row in tab.items():
+                    vals = []
+                    for t in FLOOR_TOOLS:
+                        r = row.get(t)
+                        vals += [r["ms"] if r else float("nan"), (r or {}).get("rss") or float("nan")]
+                    f.write(f"{mp} " + " ".join(f"{v:.3f}" for v in vals) + "\n")
         ldat = os.path.join(tmp, "long.dat")
         with open(ldat, "w") as f:
             for t, n, r in long_rows:
                 f.write(f"{t} {n} {r:.2f}\n")
+        lines = lambda dat, col0: ", \\\n     ".join(  # noqa: E731
+            f'"{dat}" using 1:{col0 + 2 * i} with linespoints lw 2 title "{LABEL[t]}"'
+            for i, t in enumerate(FLOOR_TOOLS))
         script = f"""
-set terminal pngcairo size 1100,440 font ",10"
+set terminal pngcairo size 1500,500 font ",10"
 set output "{png}"
-set multiplot layout 1,2 title "pixpipe default pipeline vs vipsthumbnail and ImageMagick, both renditions, 2 cores"
-set key top left
+set multiplot layout 1,3 title "Default pipeline: pixpipe, the floor (bare libvips) and sharp, both renditions"
+set key outside bottom center horizontal maxrows 2
 set grid
 set xlabel "megapixels"
 set logscale xy
-set xtics (1, 6, 12, 24, 48, 96)
+set xrange [5:115]
+set xtics (6, 12, 24, 48, 96)
 set ylabel "wall ms per image (median)"
-plot "{dat}" using 1:2 with linespoints lw 2 title "pixpipe", \\
-     "{dat}" using 1:4 with linespoints lw 2 title "vipsthumbnail", \\
-     "{dat}" using 1:6 with linespoints lw 2 title "ImageMagick convert"
+set title "one vCPU"
+plot {lines(dats["one"], 2)}
+set title "2 cores"
+plot {lines(dats["two"], 2)}
 unset logscale y
 set logscale x
-set ylabel "peak RSS, MiB"
-plot "{dat}" using 1:3 with linespoints lw 2 title "pixpipe (-j 2)", \\
-     "{dat}" using 1:5 with linespoints lw 2 title "vipsthumbnail", \\
-     "{dat}" using 1:7 with linespoints lw 2 title "ImageMagick convert"
+set title "peak RSS, one vCPU"
+set ylabel "MiB (largest process)"
+plot {lines(dats["one"], 3)}
 unset multiplot
 """
         if long_rows:
@@ -283,6 +411,7 @@ unset multiplot
 set terminal pngcairo size 800,360 font ",10"
 set output "{long_png}"
 unset logscale
+unset title
 set xtics auto
 set title "pixpipe RSS over one run of {total} images (1 MP), sampled every 0.2 s"
 set xlabel "images written"
@@ -330,6 +459,72 @@ def lambda_rows(t1, t2):
     return rows
 
 
+def per_size(tab, a, b, sizes=None):
+    """[(mp, a ÷ b)] over the sizes of tab (or those given) where both ran."""
+    out = []
+    for mp in sorted(tab):
+        if sizes is None or mp in sizes:
+            r = ratio(tab[mp], a, b)
+            if r is not None:
+                out.append((mp, r))
+    return out
+
+
+def listing(pairs, nd=3):
+    return ", ".join(f"{mp} MP {r:.{nd}f}×" for mp, r in pairs)
+
+
+def build_targets(one_t, two_t, big_mp, big_rss, slope, total):
+    t = []
+    for mp in (6, 12):
+        r = ratio(one_t.get(mp, {}), "pixpipe-nodescribe", "floor")
+        if r is not None:
+            t.append((f"one vCPU, {mp} MP: pixpipe without describe ≤ 1.02× the floor's wall time",
+                      f"{r:.3f}×", r <= 1.02))
+    pairs = per_size(two_t, "pixpipe-nodescribe", "floor")
+    if pairs:
+        t.append(("2 cores: pixpipe -j 2 (without describe) ≤ 1.0× two floor processes, every size",
+                  listing(pairs), all(r <= 1.0 for _, r in pairs)))
+    for key, tab in (("onecpu", one_t), ("twocore", two_t)):
+        pairs = per_size(tab, "sharp", "pixpipe-nodescribe")
+        if pairs:
+            t.append((f"{SHAPES[key]}: sharp ≥ 1.4× pixpipe's wall time (without describe, the "
+                      "same work), every size", listing(pairs, 2), all(r >= 1.4 for _, r in pairs)))
+    if big_rss is not None:
+        t.append((f"peak RSS ≤ 64 MiB for one {big_mp} MP JPEG, default pipeline",
+                  f"{big_rss:.1f} MiB", big_rss <= 64))
+    if slope is not None:
+        t.append((f"RSS flat over {total} images: after image 100, under 1 MiB of growth per "
+                  "1000 images (least-squares slope)", f"{slope:+.2f} MiB per 1000 images",
+                  slope < 1.0))
+    return t
+
+
+def earlier_targets(peer_t, jobs, jmp):
+    t = []
+    for mp in (6, 12):
+        row = peer_t.get(mp)
+        if not row or not all(k in row for k in PEERS):
+            continue
+        rv = row["pixpipe"]["ips"] / row["vipsthumbnail"]["ips"]
+        ri = row["pixpipe"]["ips"] / row["imagemagick"]["ips"]
+        t.append((f"{mp} MP, 2 cores: ≥ 1.2× vipsthumbnail's throughput", f"{rv:.2f}×", rv >= 1.2))
+        t.append((f"{mp} MP, 2 cores: ≥ 8× ImageMagick's throughput", f"{ri:.1f}×", ri >= 8))
+    if jobs:
+        j1t, j2t = jobs.get("pixpipe -j 1 (1 thread)"), jobs.get("pixpipe -j 2 (1 thread)")
+        if j1t and j2t:
+            r = j2t["ips"] / j1t["ips"]
+            t.append((f"-j 2 ≥ 1.6× -j 1 ({jmp} MP), one libvips thread per image",
+                      f"{r:.2f}× ({j1t['ips']:.2f} → {j2t['ips']:.2f} img/s)", r >= 1.6))
+        j1, j2 = jobs.get("pixpipe -j 1"), jobs.get("pixpipe -j 2")
+        if j1 and j2:
+            r = j2["ips"] / j1["ips"]
+            t.append((f"-j 2 ≥ 1.6× -j 1 ({jmp} MP), libvips' default threads",
+                      f"{r:.2f}×; -j 1 already keeps {j1['cores']:.2f} of 2 cores busy, "
+                      f"so -j 2 can add at most {2 / j1['cores']:.2f}×", r >= 1.6))
+    return t
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
@@ -337,60 +532,28 @@ def main():
     long_png = re.sub(r"\.png$", "", png) + "-long.png"
     settings = read_kv(os.path.join(res, "settings.txt"))
     sets = load_sets(res)
-    mach = machine()
-    main_t = load_table(res, "main", sets)
+    mach = machine(res)
     one_t = load_table(res, "onecpu", sets)
+    two_t = load_table(res, "twocore", sets)
+    peer_t = load_table(res, "peers", sets)
+    checks = load_compare(res, sets)
     long_rows = load_long(res)
     total = int(settings.get("long_run", 1000))
     first50, warm50, last50, slope = long_summary(long_rows, total)
     big_mp, big_rss, big_wall = single_rss(res)
     jmp, jobs = load_jobs(res, sets)
-    j1 = jobs["pixpipe -j 1"]["ips"] if jobs else None
-    j2 = jobs["pixpipe -j 2"]["ips"] if jobs else None
-    j1t = jobs.get("pixpipe -j 1 (1 thread)") if jobs else None
-    j2t = jobs.get("pixpipe -j 2 (1 thread)") if jobs else None
     os.makedirs(os.path.dirname(os.path.abspath(png)), exist_ok=True)
-    plot(main_t, long_rows, png, long_png, total)
+    plot(one_t, two_t, long_rows, png, long_png, total)
     rel_png = os.path.relpath(png, os.path.dirname(os.path.abspath(out_md)))
     rel_long = os.path.relpath(long_png, os.path.dirname(os.path.abspath(out_md)))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    targets = build_targets(one_t, two_t, big_mp, big_rss, slope, total)
+    earlier = earlier_targets(peer_t, jobs, jmp)
 
-    # Targets.
-    targets = []
-    for mp in (6, 12):
-        row = main_t.get(mp)
-        if not row:
-            continue
-        rv = row["pixpipe"]["ips"] / row["vipsthumbnail"]["ips"]
-        ri = row["pixpipe"]["ips"] / row["imagemagick"]["ips"]
-        targets.append((f"{mp} MP: ≥ 1.2× vipsthumbnail's throughput (both renditions)", f"{rv:.2f}×", rv >= 1.2))
-        targets.append((f"{mp} MP: ≥ 8× ImageMagick's throughput", f"{ri:.1f}×", ri >= 8))
-    if big_rss is not None:
-        targets.append((f"peak RSS ≤ 100 MiB for one {big_mp} MP JPEG, default pipeline", f"{big_rss:.1f} MiB", big_rss <= 100))
-    if first50 is not None and last50 is not None and warm50 is not None:
-        # "No growth after the first few": the last 50 against images
-        # 100-150, and the trend after 100; the first 50 are shown too.
-        flat = last50 <= warm50 * 1.05 and (slope is None or slope < 0.1)
-        targets.append((
-            f"RSS flat over {total} images (after the first 100: last 50 ≤ 105 % of images 100-150, "
-            "and under 1 MiB of growth per 1000 images)",
-            f"first 50: {first50:.1f}, images 100-150: {warm50:.1f}, last 50: {last50:.1f} MiB"
-            + (f"; slope after 100: {slope:+.2f} MiB/100 images" if slope is not None else ""),
-            flat,
-        ))
-    if j1t and j2t:
-        r = j2t["ips"] / j1t["ips"]
-        targets.append((f"-j 2 ≥ 1.6× -j 1 ({jmp} MP), one libvips thread per image",
-                        f"{r:.2f}× ({j1t['ips']:.2f} → {j2t['ips']:.2f} img/s)", r >= 1.6))
-    if j1:
-        c1 = jobs["pixpipe -j 1"]["cores"]
-        targets.append((f"-j 2 ≥ 1.6× -j 1 ({jmp} MP), libvips' default threads",
-                        f"{j2 / j1:.2f}×; -j 1 already keeps {c1:.2f} of 2 cores busy, "
-                        f"so -j 2 can add at most {2 / c1:.2f}×", j2 / j1 >= 1.6))
-    if one_t:
-        targets.append(("the table with VIPS_CONCURRENCY=1 (one vCPU)", "below: " + ", ".join(f"{mp} MP" for mp in one_t), True))
-
-    runs, warm, big_runs = settings.get("runs"), settings.get("warmup"), settings.get("big_runs")
+    runs, warm, peer_runs = settings.get("runs"), settings.get("warmup"), settings.get("peer_runs")
+    took = None
+    if settings.get("start", "").isdigit() and settings.get("end", "").isdigit():
+        took = (int(settings["end"]) - int(settings["start"])) / 60
     load_end = open("/proc/loadavg").read().split()[:3]
     quick = settings.get("quick") == "1"
     md = []
@@ -400,44 +563,97 @@ def main():
       "\"Profile and changes\" section: the rest is regenerated on every run. -->\n")
     if quick:
         w("> **BENCH_QUICK=1 smoke run**: few images and runs; these figures are not the benchmark.\n")
-    w(f"Measured {now} on the machine below by `make bench`. pixpipe's default pipeline "
-      "(exif-strip, resize to 1600×1600, 256×256 attention thumbnail, text watermark, "
-      "metadata-sink to SQLite) against the tools a user would reach for on Debian to make "
-      "the same two renditions of the same photos: libvips' own `vipsthumbnail` and "
-      "ImageMagick's `convert`.\n")
+    w(f"Measured {now} on the machine below by `make bench`"
+      + (f" ({took:.0f} minutes)" if took is not None else "") + ". "
+      "pixpipe's default pipeline (exif-strip, resize to 1600×1600, 256×256 attention thumbnail, "
+      "describe, text watermark, metadata-sink to SQLite) against **the floor**, `bench-floor` "
+      "(bench/floor.c): the same pixel work as a bare libvips program, the very libvips calls "
+      "the pipeline makes and nothing else, one file after another in one process; against "
+      "**sharp** doing the same work in one node process (bench/sharp/work.js); and against the "
+      "tools a user would reach for on Debian, `vipsthumbnail` and ImageMagick's `convert`.\n")
+    w("The floor does no describe, exif-strip, SHA-256, record or fsync, and neither does sharp; "
+      "the fair comparison is the default pipeline without its describe stage "
+      "(`pixpipe without describe`), run beside the full default pipeline in the same hyperfine "
+      "invocation. Ratios are of median wall times from that one invocation: above 1× the "
+      "first is slower.\n")
 
     w("## Targets\n")
-    w("| Target (issue 6) | Measured | |")
+    w("| Target | Measured | |")
     w("|---|---|---|")
     for name, val, ok in targets:
         w(f"| {name} | {val} | {verdict(ok)} |")
     w("")
-
-    w("## Side by side, 2 cores\n")
-    w("Throughput is images per second from the median wall time of "
-      f"{runs} runs (after {warm} warm-up run) of the whole set; the ratios divide "
-      "pixpipe's throughput by the peer's, from the same hyperfine invocation. "
-      f"At 96 MP there are {big_runs} runs, to keep `make bench` near 15 minutes.\n")
-    w(side_table(main_t, sets))
-    w("")
-    w("CPU seconds (user + system, mean over the runs) per image, and the peak RSS of the "
-      "largest process over all the timed runs (GNU time, `%M`). pixpipe runs two images "
-      "at once (`-j 2`, its default on 2 cores), so its peak holds two images; the peers "
-      "handle one at a time.\n")
-    w(cost_table(main_t))
-    w("")
-
-    if one_t:
-        w("## One vCPU (VIPS_CONCURRENCY=1)\n")
-        w("As a Lambda function under 1769 MB would run: every command pinned to one core "
-          "(`taskset -c 0`), `VIPS_CONCURRENCY=1`, `MAGICK_THREAD_LIMIT=1` and "
-          "`OMP_NUM_THREADS=1` for ImageMagick, and `pixpipe run -j 1`.\n")
-        w(side_table(one_t, sets))
-        w("")
-        w(cost_table(one_t))
+    if earlier:
+        w("Earlier targets, still measured:\n")
+        w("| Target | Measured | |")
+        w("|---|---|---|")
+        for name, val, ok in earlier:
+            w(f"| {name} | {val} | {verdict(ok)} |")
         w("")
 
-    if j1:
+    for key, tab in (("onecpu", one_t), ("twocore", two_t)):
+        if not tab:
+            continue
+        if key == "onecpu":
+            w("## Against the floor and sharp: one vCPU\n")
+            w("As a Lambda function under 1769 MB would run: every command pinned to one core "
+              "(`taskset -c 0`), `VIPS_CONCURRENCY=1`, one image at a time: `pixpipe run -j 1`, "
+              "one floor process, sharp with `sharp.concurrency(1)`, `UV_THREADPOOL_SIZE=1` and "
+              "one image in flight.\n")
+        else:
+            w("## Against the floor and sharp: 2 cores\n")
+            w("Two images at a time, libvips' default threads (one per core): `pixpipe run -j 2`; "
+              "two floor processes side by side, each given every other file "
+              "(`floor A & floor B; wait`); sharp with two images in flight "
+              "(`BENCH_SHARP_JOBS=2`) and its default threading, which on glibc Linux is one "
+              "libvips thread per image (`sharp.concurrency()` is 1 there), as a user who calls "
+              "it on two files at once runs it.\n")
+        w(f"Milliseconds of wall time per image, median of {runs} runs (after {warm} warm-up) "
+          "of the whole set, and the ratios of those medians.\n")
+        w(floor_table(tab, sets))
+        w("")
+        w("CPU seconds (user + system, mean over the runs) per image, and the peak RSS of the "
+          "largest process over all the timed runs (GNU time, `%M`). pixpipe's work is split "
+          "between its supervisor and a worker process per job, so its figure is the larger "
+          "of those; the floor and sharp hold everything in one process.\n")
+        w(cost_table(tab, FLOOR_TOOLS))
+        w("")
+    if checks:
+        w("**Same renditions?** After each one-vCPU run, bench/compare.sh checked the floor's "
+          "and sharp's files against pixpipe's (without describe): the sizes must be equal, "
+          "and the floor's pixels too (mean absolute difference at most 0.5 of 255). sharp "
+          "decodes, resamples and renders the text with its own libvips, so its pixels differ "
+          "a little; the difference is shown, not judged.\n")
+        w("| MP | floor against pixpipe | sharp against pixpipe |")
+        w("|---:|---|---|")
+        for mp, c in sorted(checks.items()):
+            w(f"| {mp} | {c.get('floor', 'n/a')} | {c.get('sharp', 'n/a')} |")
+        w("")
+
+    if one_t or two_t:
+        w("## Growth with megapixels\n")
+        w(f"![time per image and peak RSS against megapixels]({rel_png})\n")
+
+    if one_t and two_t:
+        w("## What describe costs\n")
+        w("The default pipeline with and without its describe stage (placeholders, colours, "
+          "hashes), from the same runs as the tables above. The stage's own milliseconds are "
+          "also in every record's `timings_ms` (`describe.*`).\n")
+        w(describe_section(one_t, two_t))
+        w("")
+
+    if peer_t:
+        w("## Against vipsthumbnail and ImageMagick, 2 cores\n")
+        w(f"Images per second from the median of {peer_runs} runs; the ratios divide pixpipe's "
+          "throughput (the default pipeline, `-j` its default of one job per core) by the "
+          "peer's, from the same hyperfine invocation. The peers run as a user types them, one "
+          "file after another. Only at 6 and 12 MP, to keep `make bench` short.\n")
+        w(peers_table(peer_t, sets))
+        w("")
+        w(cost_table(peer_t, PEERS))
+        w("")
+
+    if jobs and "pixpipe -j 1" in jobs:
         w("## -j 2 against -j 1\n")
         w(f"The {jmp} MP set ({sets[jmp]['n']} images), default pipeline, all four in one hyperfine "
           "run. Cores busy is CPU seconds over wall seconds.\n")
@@ -466,38 +682,37 @@ def main():
         w(isolation_section(iso))
         w("")
 
-    w("## Growth with megapixels\n")
-    w(f"![time and peak RSS against megapixels]({rel_png})\n")
-    w(growth_table(main_t))
-    w("")
     if big_rss is not None:
+        w("## Memory\n")
         w(f"One {big_mp} MP JPEG alone through the default pipeline: peak RSS **{big_rss:.1f} MiB**, "
           f"{big_wall} wall (`/usr/bin/time -v pixpipe run -q img00.jpg`).\n")
 
     if long_rows:
-        w(f"## Memory over {total} images\n")
-        w(f"One `pixpipe run -q` (default pipeline, default -j) over {total} symbolic links to the "
-          "1 MP images, its VmRSS read from /proc/PID/status every 0.2 s "
-          "(bench/rss.py) beside the count of renditions written so far.\n")
+        w(f"### Over {total} images\n")
+        w(f"One `pixpipe run -q` (default pipeline, default -j) over {total} hard links to the "
+          "1 MP images, its VmRSS (the supervisor and its workers, summed) read from "
+          "/proc/PID/status every 0.2 s (bench/rss.py) beside the count of renditions written "
+          "so far.\n")
         w(f"![RSS over the run]({rel_long})\n")
         w(f"- peak while the first 50 images were made: **{fmt(first50, 1)} MiB**")
         w(f"- peak while images 100 to 150 were made: {fmt(warm50, 1)} MiB")
         w(f"- peak while the last 50 were made: **{fmt(last50, 1)} MiB**")
         if slope is not None:
-            w(f"- least-squares slope after the first 100 images: {slope:+.2f} MiB per 100 images")
+            w(f"- least-squares slope after the first 100 images: {slope:+.2f} MiB per 1000 images")
         w(f"- whole run: {long_rows[-1][0]:.1f} s, {len(long_rows)} samples\n")
 
-    one12 = one_t.get(12, {}).get("pixpipe") if one_t else None
+    one12 = one_t.get(12, {}).get("pixpipe")
+    j1 = jobs["pixpipe -j 1"]["ips"] if jobs and "pixpipe -j 1" in jobs else None
     if one12 and j1:
         t1 = one12["median"] / sets[12]["n"]
         t2 = 1 / j1
-        w("## Lambda cost view\n")
+        w("## Cost per million images\n")
+        w("### Lambda compute\n")
         w(f"Cost per million 12 MP images through the default pipeline, from the measured "
           f"per-image wall time. Prices assumed: x86 **${PRICE_GBS:.10f} per GB-second** plus "
           f"**$0.20 per million requests**, as published on the AWS Lambda pricing page "
           f"(taken as of {PRICE_DATE}; not checked from this machine, which has no network "
-          "access to it). Compute only: no S3 requests or transfer, one image per invocation, "
-          "warm starts.\n")
+          "access to it). One image per invocation, warm starts.\n")
         w("Assumption: Lambda gives CPU in proportion to memory, one full vCPU at 1769 MB. "
           f"At 1769 MB the time is the one-vCPU measurement above ({t1 * 1000:.0f} ms per image); "
           "below it the time grows as 1769/MB (CPU-bound work on a fraction of a core), so the "
@@ -506,20 +721,58 @@ def main():
           "since one image can only use the second vCPU as far as libvips' threads do.\n")
         w("| memory | vCPU share | s per image | GB-s per image | $ per million images |")
         w("|---:|---:|---:|---:|---:|")
-        for mb, vcpu, t, cost in lambda_rows(t1, t2):
+        rows = lambda_rows(t1, t2)
+        for mb, vcpu, t, cost in rows:
             w(f"| {mb} MB | {vcpu:.2f} | {t:.3f} | {t * mb / 1024:.4f} | **${cost:.2f}** |")
         w("")
         w("Of each figure, $0.20 is the request charge. Peak RSS of a 12 MP image "
           f"is about {fmt(one12['rss'], 0)} MiB with -j 1, so 512 MB is ample; "
           "the smallest size that fits is the cheapest, since the GB-seconds do not fall with more memory.\n")
+        n_img, per = load_renditions(res)
+        if n_img:
+            per_image = sum(per.values())
+            gib = per_image * 1e6 / 2 ** 30
+            puts = len(per) * 1e6
+            compute = next(c for mb, _, _, c in rows if mb == FULL_VCPU_MB)
+            w("### S3: writes and storage of the renditions\n")
+            w(f"What the default pipeline stores per 12 MP image, measured on the {n_img} "
+              "images of the set: "
+              + ", ".join(f"{k} {v / 1024:.1f} KiB" for k, v in sorted(per.items()))
+              + f", **{per_image / 1024:.1f} KiB** in all, {len(per)} objects. Prices assumed: "
+              f"S3 Standard (us-east-1) **${PRICE_S3_GB_MONTH} per GB-month** of storage and "
+              f"**${PRICE_S3_PUT * 1000:.3f} per 1000 PUT requests**, as published on the "
+              f"Amazon S3 pricing page (taken as of {PRICE_DATE}; not checked from this "
+              "machine). A GB is billed as 2³⁰ bytes. Not counted: reading the source (one GET "
+              "per image), the metadata row (DynamoDB or a file), transfer out.\n")
+            w("| per million images | quantity | $ |")
+            w("|---|---:|---:|")
+            w(f"| Lambda compute, 1769 MB (one vCPU) | {t1 * FULL_VCPU_MB / 1024 * 1e6:,.0f} GB-s "
+              f"+ 1,000,000 requests | **${compute:.2f}** once |")
+            w(f"| S3 PUT of the renditions | {puts:,.0f} requests | **${puts * PRICE_S3_PUT:.2f}** once |")
+            w(f"| S3 Standard storage of the renditions | {gib:,.1f} GB | "
+              f"**${gib * PRICE_S3_GB_MONTH:.2f}** per month |")
+            w("")
+            w(f"A million images cost **${compute + puts * PRICE_S3_PUT:.2f}** to process and "
+              f"store once, then **${gib * PRICE_S3_GB_MONTH:.2f}** a month to keep "
+              f"(${gib * PRICE_S3_GB_MONTH * 12:.2f} a year): after "
+              f"{(compute + puts * PRICE_S3_PUT) / (gib * PRICE_S3_GB_MONTH):.0f} months the "
+              "storage has cost more than the processing, so the bytes of each rendition "
+              "matter as much as the milliseconds.\n")
+
+    bytes_md = bytes_section(os.path.join(res, "bytes.tsv"))
+    if bytes_md:
+        w("## Bytes and similarity\n")
+        w("The large rendition of each 12 MP photo by each method, its bytes, and its luma "
+          "SSIM against the same rendition uncompressed (`similarity-probe REF FILE`, "
+          "bench/bytes.sh).\n")
+        w(bytes_md)
+        w("")
 
     w("## Machine and method\n")
     w(f"- CPU: {mach['cpu']}, {mach['nproc']} cores (`nproc`), {mach['mem']} RAM; {mach['os']}, {mach['kernel']}")
-    w(f"- {mach['pixpipe']} (commit {mach['commit']}, `-O2`), {mach['vips']}, ImageMagick {mach['magick']}, {mach['hyperfine']}")
-    try:
-        source = open(os.path.join(res, "inputs-source.txt")).read().strip()
-    except OSError:
-        source = "unknown"
+    w(f"- {mach['pixpipe']} (commit {mach['commit']}, `-O2`), {mach['vips']}, ImageMagick {mach['magick']}, "
+      f"{mach['hyperfine']}; sharp {mach['sharp']} (its own prebuilt libvips) on Node.js {mach['node']}")
+    source = read_text(os.path.join(res, "inputs-source.txt"), "unknown")
     if source == "generated":
         made = ("generated by `build/mkimage` (gradients and noise that compress like a photo; "
                 "the corpus `../shared/corpus/images` was absent)")
@@ -532,12 +785,20 @@ def main():
     w(f"- Load average when the run started: {settings.get('load', '?')}; when it ended: "
       f"{' '.join(load_end)}. The machine may be shared with other work: a load well over 2 "
       "means the figures are pessimistic and noisier (see the min-max spread in hyperfine's output).")
-    w(f"- hyperfine `--warmup {warm} --runs {runs}` ({big_runs} at 96 MP), each command under "
-      "`/usr/bin/time -f %M` for the peak RSS; `--prepare` empties the output folders before every run.")
+    w(f"- hyperfine `--warmup {warm} --runs {runs}` for the floor tables ({peer_runs} runs for "
+      "the peers and -j), each command under `/usr/bin/time -f %M` for the peak RSS; each "
+      "command's `--prepare` empties its own output folder before every run.")
     w("- Commands, for a set of FILES (bench/work.sh):\n")
     w("```sh")
     w("# pixpipe: the embedded default pipeline, in an emptied folder (./out)")
-    w("pixpipe run -q FILES")
+    w("pixpipe run -q -j 1 FILES                      # one vCPU; -j 2 on 2 cores")
+    w("pixpipe run -q -j 1 -p no-describe.yaml FILES  # the same less its describe line")
+    w("# the floor: the same pixel work, bare libvips (bench/floor.c)")
+    w("bench-floor DIR FILES                          # one vCPU")
+    w("bench-floor DIR EVEN_FILES & bench-floor DIR ODD_FILES; wait   # 2 cores")
+    w("# sharp (bench/sharp/work.js), one node process")
+    w("UV_THREADPOOL_SIZE=1 BENCH_SHARP_CONCURRENCY=1 node work.js DIR FILES   # one vCPU")
+    w("BENCH_SHARP_JOBS=2 node work.js DIR FILES                               # 2 cores")
     w("# vipsthumbnail: the same two renditions")
     w("vipsthumbnail -s '1600x1600>' -o '/abs/dir/%s-large.jpg[Q=82,optimize_coding]' FILES")
     w("vipsthumbnail -s 256x256 --smartcrop attention -o '/abs/dir/%s-thumb.jpg[Q=80,optimize_coding]' FILES")
@@ -547,18 +808,29 @@ def main():
     w("convert -define jpeg:size=256x256 FILE -auto-orient -strip -thumbnail '256x256^' \\")
     w("        -gravity center -extent 256x256 -quality 80 NAME-thumb.jpg")
     w("```\n")
-    w("Fairness: every tool makes the same two files per image (a 1600 px box, never "
-      "enlarged, as pixpipe's resize does by default; a 256×256 crop) at the same JPEG "
-      "qualities. ImageMagick's `jpeg:size` hint is the box itself, capped at the image's "
-      "size: ImageMagick 6.9.11 with Debian's libjpeg-turbo decodes at **twice** the size "
-      "when the hint is larger than the image in either dimension (its scale denominator, "
-      "floor(image ÷ hint), becomes 0), so the common `jpeg:size=3200x3200` idiom makes it "
-      "decode 6 and 12 MP photos at 24 and 48 MP: 4× the work, and a flattering ratio for "
-      "pixpipe. Its integer rounding still decodes 6 to 48 MP photos at full size.\n")
-    w("pixpipe does more than the peers: it also strips private metadata while keeping "
-      "the rest, draws the watermark, and writes a SQLite metadata row per image. "
-      "vipsthumbnail keeps the source's metadata in its outputs. ImageMagick runs with "
-      "Debian's default policy.xml (memory limit 256 MiB; larger pixel caches go to disk).\n")
+    w("**The floor** decodes once with `vips_thumbnail` at the scale pixpipe's core asks for "
+      "(the resize stage's `min_scale`: libvips picks the JPEG shrink-on-load factor and the "
+      "lanczos3 reduce from that box), holds the 1600 px image in memory once, cuts the "
+      "256×256 attention thumbnail from it (scaled once, held in memory, `vips_smartcrop`), "
+      "draws the watermark as the stage does (Pango text, halo, opacity 0.5, south-east), and "
+      "writes JPEG Q82 and Q80 with optimised Huffman tables. Its files have pixpipe's sizes "
+      "and pixels (table above); they are 190 bytes smaller, the EXIF block libvips writes "
+      "into pixpipe's large rendition (the output keeps the metadata exif-strip leaves). The "
+      "libvips operation cache is off in both, or the floor would render the mark's text once "
+      "per run instead of once per image.\n")
+    w("**sharp** makes the same two files: `.rotate()`, `resize(1600, 1600, {fit: 'inside', "
+      "withoutEnlargement: true, kernel: 'lanczos3'})` to raw pixels in memory once, then the "
+      "thumbnail (`fit: 'cover', position: attention`, Q80) and the large (the same mark, "
+      "rendered with sharp's text input and composited, Q82) from them; metadata stripped, "
+      "Huffman tables optimised (sharp's defaults). It runs its own prebuilt libvips, a newer "
+      "one than Debian's.\n")
+    w("Fairness for the peers: every tool makes the same two files per image (a 1600 px box, "
+      "never enlarged; a 256×256 crop) at the same JPEG qualities. ImageMagick's `jpeg:size` "
+      "hint is the box itself, capped at the image's size: ImageMagick 6.9.11 with Debian's "
+      "libjpeg-turbo decodes at **twice** the size when the hint is larger than the image in "
+      "either dimension (its scale denominator, floor(image ÷ hint), becomes 0). "
+      "vipsthumbnail and ImageMagick draw no watermark and write no record; vipsthumbnail "
+      "keeps the source's metadata. ImageMagick runs with Debian's default policy.xml.\n")
 
     w("## Profile and changes\n")
     w(PROFILE_START)
@@ -570,13 +842,15 @@ def main():
     with open(out_md, "w") as f:
         f.write(text)
 
-    print("\nSide by side, 2 cores (images/s; ratio = pixpipe ÷ peer)\n")
-    print(side_table(main_t, sets))
-    if one_t:
-        print("\nOne vCPU\n")
-        print(side_table(one_t, sets))
+    for key, tab in (("onecpu", one_t), ("twocore", two_t)):
+        if tab:
+            print(f"\n{SHAPES[key]} (ms per image; ratios of median wall times)\n")
+            print(floor_table(tab, sets))
+    if peer_t:
+        print("\nPeers, 2 cores (images/s; ratio = pixpipe ÷ peer)\n")
+        print(peers_table(peer_t, sets))
     print("\nTargets\n")
-    for name, val, ok in targets:
+    for name, val, ok in targets + earlier:
         print(f"  {'MET    ' if ok else 'NOT MET'}  {name}: {val}")
     print(f"\nwrote {out_md}, {png}, {long_png}")
 

@@ -1,14 +1,17 @@
 #!/bin/sh
-# `make bench`: pixpipe's default pipeline side by side with vipsthumbnail
-# and ImageMagick on the same photos, timed by hyperfine, peak memory from
-# GNU time; then bench/report.py writes docs/performance.md and the plot.
+# `make bench`: pixpipe's default pipeline against the floor (bench-floor,
+# the same pixel work as a bare libvips program) and sharp, side by side in
+# one hyperfine run per size and machine shape; vipsthumbnail and
+# ImageMagick beside it at 6 and 12 MP; peak memory from GNU time; then
+# bench/report.py writes docs/performance.md and the plots.
 #
-#   sh bench/run.sh BUILD          BUILD holds pixpipe and mkimage
+#   sh bench/run.sh BUILD     BUILD holds pixpipe, mkimage and bench-floor
 #
-# BENCH_QUICK=1 is a smoke run (small sizes, 2 runs) that writes its report
-# to BUILD/bench/performance.md instead of docs/.
+# BENCH_QUICK=1 is a smoke run (6 and 12 MP, two images each, 2 runs) that
+# writes its report to BUILD/bench/performance.md instead of docs/.
 # Everything lands in BUILD/bench: inputs/ (kept between runs), work/
 # (outputs, remade each run) and results/ (hyperfine JSON, RSS figures).
+# About 17 minutes on the 2-core machine of docs/performance.md.
 set -eu
 
 BUILD=$(cd "$1" && pwd)
@@ -17,87 +20,142 @@ B=$BUILD/bench
 IN=$B/inputs
 W=$B/work
 R=$B/results
-export PIXPIPE="$BUILD/pixpipe"
+export PIXPIPE="$BUILD/pixpipe" FLOOR="$BUILD/bench-floor" SHARP_WORK="$SRC/bench/sharp/work.js"
 WORK="sh $SRC/bench/work.sh"
 QUICK=${BENCH_QUICK:-0}
+START=$(date +%s)
 
 if [ "$QUICK" = 1 ]; then
     IN=$B/inputs-quick
-    SIZES="1 6 12" ONE_CPU_SIZES="6" RUNS=2 WARMUP=0 BIG_RUNS=2 LONG_RUN=100
+    SIZES="6 12" PEER_SIZES="12" RUNS=2 WARMUP=0 PEER_RUNS=2 LONG_RUN=100
 else
-    SIZES="1 6 12 24 48 96" ONE_CPU_SIZES="6 12" RUNS=5 WARMUP=1 BIG_RUNS=3 LONG_RUN=1000
+    SIZES="6 12 24 48 96" PEER_SIZES="6 12" RUNS=7 WARMUP=1 PEER_RUNS=5 LONG_RUN=1000
 fi
 
+[ -x "$FLOOR" ] || { echo "bench: $FLOOR is missing (make $FLOOR)" >&2; exit 1; }
+[ -d "$SRC/bench/sharp/node_modules/sharp" ] || { echo "bench: sharp is not installed (sh bench/deps.sh)" >&2; exit 1; }
 sh "$SRC/bench/inputs.sh" "$BUILD" "$IN"
 rm -rf "$W" "$R"
-mkdir -p "$W/pp" "$W/vt" "$W/im" "$R"
-CLEAR="rm -rf $W/pp/out $W/vt/* $W/im/*"
-HF=hyperfine
-printf 'runs=%s\nwarmup=%s\nbig_runs=%s\nquick=%s\nlong_run=%s\nload=%s\n' \
-    "$RUNS" "$WARMUP" "$BIG_RUNS" "$QUICK" "$LONG_RUN" "$(cut -d' ' -f1-3 /proc/loadavg)" > "$R/settings.txt"
+mkdir -p "$W/pp" "$W/pn" "$W/fl" "$W/sh" "$W/vt" "$W/im" "$R"
+printf 'runs=%s\nwarmup=%s\npeer_runs=%s\nquick=%s\nlong_run=%s\nload=%s\nstart=%s\n' \
+    "$RUNS" "$WARMUP" "$PEER_RUNS" "$QUICK" "$LONG_RUN" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    "$START" > "$R/settings.txt"
+/usr/bin/node -e 'console.log(require(process.argv[1] + "/package.json").version)' \
+    "$SRC/bench/sharp/node_modules/sharp" > "$R/sharp-version.txt"
 
-# hyperfine on the three tools for one size. Each timed command runs under
-# GNU time, which appends the run's peak RSS (KiB) to a file per tool: the
-# peak memory comes from the very runs that are timed.
-# side_by_side TABLE SIZE RUNS
-side_by_side() {
+# The default pipeline without describe: the work the floor and sharp do.
+sed '/^  - describe:/d' "$SRC/pipelines/default.yaml" > "$B/no-describe.yaml"
+if grep -q 'describe:' "$B/no-describe.yaml"; then
+    echo "bench: describe is still in $B/no-describe.yaml" >&2
+    exit 1
+fi
+
+# What report.py needs to know of the inputs: size, images per run, pixels.
+for d in "$IN"/*mp; do
+    set -- "$d"/*.jpg
+    printf '%s\t%s\t%s\t%s\n' "$(basename "$d" mp)" "$#" "$(vipsheader -f width "$1")" \
+        "$(vipsheader -f height "$1")"
+done | sort -n > "$R/sets.tsv"
+[ -f "$IN/source.txt" ] && cp "$IN/source.txt" "$R/inputs-source.txt"
+
+# hyperfine over "name dir command" triples, each timed command under GNU
+# time, which appends the run's peak RSS (KiB, the largest process of the
+# run) to a file per command: the peak memory comes from the very runs that
+# are timed.  Each command's --prepare empties its own folder only, so after
+# the run every tool's last outputs are there to compare.
+# timed TABLE MP RUNS [NAME DIR COMMAND]...
+timed() {
     t=$1 mp=$2 runs=$3
-    files="$IN/${mp}mp/*.jpg"
-    # ImageMagick's hint: the large rendition's box, within the image.
-    IM_HINT=$(awk -v mp="$mp" '$1 == mp { printf "%dx%d", $3 < 1600 ? $3 : 1600, $4 < 1600 ? $4 : 1600 }' "$R/sets.tsv")
-    export IM_HINT
+    shift 3
+    n=0
+    while [ $# -ge 3 ]; do
+        n=$((n + 1))
+        eval "name_$n=\$1 dir_$n=\$2 cmd_$n=\$3"
+        shift 3
+    done
     set --
-    for tool in pixpipe vipsthumbnail imagemagick; do
-        case $tool in
-        pixpipe) d=$W/pp ;; vipsthumbnail) d=$W/vt ;; imagemagick) d=$W/im ;;
-        esac
-        rss=$R/rss-$t-$mp-$tool.txt
+    i=1 name="" dir="" cmd=""
+    while [ "$i" -le "$n" ]; do
+        eval "name=\$name_$i dir=\$dir_$i cmd=\$cmd_$i"
+        rss=$R/rss-$t-$mp-$name.txt
         : > "$rss"
-        set -- "$@" -n "$tool" "/usr/bin/time -a -o $rss -f %M $WORK $tool $d $files"
+        set -- "$@" --prepare "rm -rf $dir/out $dir/*.jpg" -n "$name" \
+            "/usr/bin/time -a -o $rss -f %M $cmd"
+        i=$((i + 1))
     done
     echo "== $t: ${mp} MP ($(ls "$IN/${mp}mp" | wc -l) images per run)"
-    $HF --style basic --warmup "$WARMUP" --runs "$runs" --prepare "$CLEAR" \
+    ${HF:-hyperfine} --style basic --warmup "$WARMUP" --runs "$runs" \
         --export-json "$R/$t-$mp.json" "$@"
 }
 
-# What report.py needs to know of the inputs: size, images per run, pixels.
-for mp in $SIZES; do
-    set -- "$IN/${mp}mp"/*.jpg
-    printf '%s\t%s\t%s\t%s\n' "$mp" "$#" "$(vipsheader -f width "$1")" "$(vipsheader -f height "$1")"
-done > "$R/sets.tsv"
-[ -f "$IN/source.txt" ] && cp "$IN/source.txt" "$R/inputs-source.txt"
+# pixpipe (default pipeline and without describe), the floor and sharp on
+# one size.  One vCPU, as a Lambda function under 1769 MB runs: all pinned
+# to one core, one libvips thread, one image at a time.  2 cores: pixpipe
+# -j 2, two floor processes side by side with half the files each, sharp
+# two images at a time with its default threads; libvips' default threads
+# everywhere else.
+# shape onecpu|twocore MP
+shape() {
+    t=$1 mp=$2
+    files="$IN/${mp}mp/*.jpg"
+    if [ "$t" = onecpu ]; then
+        j="-j 1" floor=floor sharp="UV_THREADPOOL_SIZE=1 BENCH_SHARP_CONCURRENCY=1 BENCH_SHARP_JOBS=1"
+    else
+        j="-j 2" floor=floor-pair sharp="BENCH_SHARP_JOBS=2"
+    fi
+    timed "$t" "$mp" "$RUNS" \
+        pixpipe "$W/pp" "env PIXPIPE_ARGS='$j' $WORK pixpipe $W/pp $files" \
+        pixpipe-nodescribe "$W/pn" "env PIXPIPE_ARGS='$j -p $B/no-describe.yaml' $WORK pixpipe $W/pn $files" \
+        floor "$W/fl" "$WORK $floor $W/fl $files" \
+        sharp "$W/sh" "env $sharp $WORK sharp $W/sh $files"
+}
 
 for mp in $SIZES; do
-    runs=$RUNS
-    [ "$mp" = 96 ] && runs=$BIG_RUNS
-    side_by_side main "$mp" "$runs"
+    (
+        export VIPS_CONCURRENCY=1
+        HF="taskset -c 0 hyperfine"
+        shape onecpu "$mp"
+    )
+    # Same renditions? The floor must match pixpipe's to the pixel; sharp's
+    # decoder, resampler and text differ, so only its sizes must.
+    sh "$SRC/bench/compare.sh" "$W/fl" "$W/pn/out" 0.5 > "$R/compare-$mp-floor.txt" 2>&1 || true
+    sh "$SRC/bench/compare.sh" "$W/sh" "$W/pn/out" 255 > "$R/compare-$mp-sharp.txt" 2>&1 || true
+    tail -n 1 "$R/compare-$mp-floor.txt" "$R/compare-$mp-sharp.txt"
+    # The bytes the default pipeline stores per image, for the cost view.
+    if [ "$mp" = 12 ]; then
+        for f in "$W/pp/out"/*.jpg; do
+            printf '%s\t%s\n' "$(basename "$f")" "$(stat -c %s "$f")"
+        done > "$R/renditions-12.tsv"
+    fi
+    shape twocore "$mp"
 done
 
-# One vCPU, as a Lambda function under 1769 MB: every tool pinned to one
-# core, libvips and ImageMagick told to use one thread, pixpipe one job.
-for mp in $ONE_CPU_SIZES; do
-    (
-        export VIPS_CONCURRENCY=1 MAGICK_THREAD_LIMIT=1 OMP_NUM_THREADS=1 PIXPIPE_ARGS="-j 1"
-        HF="taskset -c 0 hyperfine"
-        side_by_side onecpu "$mp" "$RUNS"
-    )
+# The tools a user would reach for on Debian, on 2 cores, as they run.
+for mp in $PEER_SIZES; do
+    # ImageMagick's hint: the large rendition's box, within the image.
+    IM_HINT=$(awk -v mp="$mp" '$1 == mp { printf "%dx%d", $3 < 1600 ? $3 : 1600, $4 < 1600 ? $4 : 1600 }' "$R/sets.tsv")
+    export IM_HINT
+    files="$IN/${mp}mp/*.jpg"
+    timed peers "$mp" "$PEER_RUNS" \
+        pixpipe "$W/pp" "$WORK pixpipe $W/pp $files" \
+        vipsthumbnail "$W/vt" "$WORK vipsthumbnail $W/vt $files" \
+        imagemagick "$W/im" "$WORK imagemagick $W/im $files"
 done
 
 # Peak memory of one picture of the largest size through the default
-# pipeline, alone (the side-by-side runs above take two at once).
+# pipeline, alone.
 big=${SIZES##* }
 rm -rf "$W/pp/out"
 (cd "$W/pp" && /usr/bin/time -v -o "$R/single-$big.txt" "$PIXPIPE" run -q "$IN/${big}mp/img00.jpg")
 echo "== one ${big} MP picture: $(grep 'Maximum resident' "$R/single-$big.txt")"
 
-# -j 2 against -j 1 on the 12 MP set (6 MP in a quick run), in one
-# hyperfine: with libvips' own threads (its default: one per core), and with
-# one libvips thread per image, where only pixpipe's jobs run side by side.
+# -j 2 against -j 1 on the 12 MP set, in one hyperfine: with libvips' own
+# threads (its default: one per core), and with one libvips thread per
+# image, where only pixpipe's jobs run side by side.
 jmp=12
-[ "$QUICK" = 1 ] && jmp=6
 echo "== jobs: -j 1 and -j 2 at ${jmp} MP"
 jset="$IN/${jmp}mp/*.jpg"
-hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --prepare "rm -rf $W/pp/out" \
+hyperfine --style basic --warmup "$WARMUP" --runs "$PEER_RUNS" --prepare "rm -rf $W/pp/out" \
     --export-json "$R/jobs-$jmp.json" \
     -n "pixpipe -j 1" "PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset" \
     -n "pixpipe -j 2" "PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset" \
@@ -111,30 +169,25 @@ hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --prepare "rm -rf $W/p
 # so that starting is most of the run).
 echo "== isolation: worker processes against in-process at ${jmp} MP"
 ONE="taskset -c 0 env VIPS_CONCURRENCY=1"
-hyperfine --style basic --warmup "$WARMUP" --runs "$((RUNS + 2))" --prepare "rm -rf $W/pp/out" \
+hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --prepare "rm -rf $W/pp/out" \
     --export-json "$R/isolation-$jmp.json" \
     -n "processes -j 2" "PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset" \
     -n "in-process -j 2" "PIXPIPE_ISOLATION=off PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset" \
     -n "processes -j 1, one vCPU" "$ONE PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset" \
     -n "in-process -j 1, one vCPU" "$ONE PIXPIPE_ISOLATION=off PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset"
-hyperfine --style basic --warmup 2 --runs "$((RUNS * 4))" --prepare "rm -rf $W/pp/out" \
+hyperfine --style basic --warmup 2 --runs "$((RUNS * 3))" --prepare "rm -rf $W/pp/out" \
     --export-json "$R/isolation-cold.json" \
     -n "processes, cold" "PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/1mp/img00.jpg" \
     -n "in-process, cold" "PIXPIPE_ISOLATION=off PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/1mp/img00.jpg"
 
-# What describe adds to the default pipeline (docs/stages.md, "describe"):
-# the same set with and without the stage, paired in one hyperfine run, on
-# one vCPU (a Lambda's shape) and with -j 2 on 2 cores.  The stage's own
-# milliseconds are also in every record's timings_ms (describe.*).
-echo "== describe: the default pipeline with and without it at ${jmp} MP"
-sed '/^  - describe:/d' "$SRC/pipelines/default.yaml" > "$B/no-describe.yaml"
-! grep -q 'describe:' "$B/no-describe.yaml"
-hyperfine --style basic --warmup "$WARMUP" --runs "$((RUNS + 2))" --prepare "rm -rf $W/pp/out" \
-    --export-json "$R/describe-$jmp.json" \
-    -n "with describe, one vCPU" "$ONE PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $jset" \
-    -n "without describe, one vCPU" "$ONE PIXPIPE_ARGS='-j 1 -p $B/no-describe.yaml' $WORK pixpipe $W/pp $jset" \
-    -n "with describe -j 2" "PIXPIPE_ARGS='-j 2' $WORK pixpipe $W/pp $jset" \
-    -n "without describe -j 2" "PIXPIPE_ARGS='-j 2 -p $B/no-describe.yaml' $WORK pixpipe $W/pp $jset"
+# Bytes against similarity (report.py, bytes_section), once pixpipe has
+# `quality: auto` and the build has similarity-probe: bench/bytes.sh writes
+# results/bytes.tsv (photo, method, bytes, ssim) from the 12 MP set.
+if [ -x "$BUILD/similarity-probe" ] && [ -f "$SRC/bench/bytes.sh" ]; then
+    echo "== bytes and SSIM at 12 MP"
+    sh "$SRC/bench/bytes.sh" "$BUILD" "$IN/12mp" "$W/bytes" "$R/bytes.tsv" ||
+        echo "bench: the bytes table was left out (bench/bytes.sh failed)" >&2
+fi
 
 # Memory over a long run: LONG_RUN hard links to the 1 MP images (the
 # folder walk does not follow symbolic links), one pixpipe run, VmRSS of
@@ -145,8 +198,7 @@ L=$B/long
 rm -rf "$L"
 mkdir -p "$L/in" "$L/cwd"
 set -- "$IN"/1mp/*.jpg
-n=$#
-i=0
+n=$# i=0 src=""
 while [ "$i" -lt "$LONG_RUN" ]; do
     eval "src=\${$((i % n + 1))}"
     ln "$src" "$(printf '%s/in/p%04d.jpg' "$L" "$i")"
@@ -155,9 +207,10 @@ done
 /usr/bin/python3 "$SRC/bench/rss.py" "$R/long.tsv" "$L/cwd" "$PIXPIPE" run -q "$L/in"
 rm -rf "$L"
 
+echo "end=$(date +%s)" >> "$R/settings.txt"
 out=$SRC/docs/performance.md
 img=$SRC/docs/img/perf.png
 if [ "$QUICK" = 1 ]; then
     out=$B/performance.md img=$B/perf.png
 fi
-/usr/bin/python3 "$SRC/bench/report.py" "$R" "$out" "$img"
+PIXPIPE="$PIXPIPE" /usr/bin/python3 "$SRC/bench/report.py" "$R" "$out" "$img"

@@ -2,11 +2,16 @@
 # One benchmark run of one tool: what hyperfine times.
 #
 #   sh bench/work.sh pixpipe DIR FILE...       default pipeline, cwd DIR (./out)
+#   sh bench/work.sh floor DIR FILE...         bench-floor, both renditions into DIR
+#   sh bench/work.sh floor-pair DIR FILE...    two bench-floor processes side by
+#                                              side, every other file each
+#   sh bench/work.sh sharp DIR FILE...         bench/sharp/work.js, into DIR
 #   sh bench/work.sh vipsthumbnail DIR FILE... both renditions into DIR
 #   sh bench/work.sh imagemagick DIR FILE...   both renditions into DIR
 #
-# PIXPIPE is the binary; PIXPIPE_ARGS adds options (e.g. "-j 1"); IM_HINT
-# is ImageMagick's jpeg:size hint for the large rendition. Every command is
+# PIXPIPE, FLOOR and SHARP_WORK are the programs; PIXPIPE_ARGS adds options
+# (e.g. "-j 1"); BENCH_SHARP_* are work.js's settings; IM_HINT is
+# ImageMagick's jpeg:size hint for the large rendition. Every command is
 # what a user would type; see docs/performance.md. Like pixpipe's resize,
 # the peers only ever shrink (">"): pixpipe never enlarges a small photo.
 set -eu
@@ -17,6 +22,31 @@ pixpipe)
     cd "$dir"
     # shellcheck disable=SC2086
     exec "$PIXPIPE" run -q ${PIXPIPE_ARGS:-} "$@"
+    ;;
+floor)
+    exec "$FLOOR" "$dir" "$@"
+    ;;
+floor-pair)
+    # The bench's file names have no spaces: plain lists are enough.
+    a="" b="" i=0
+    for f in "$@"; do
+        if [ $((i % 2)) = 0 ]; then a="$a $f"; else b="$b $f"; fi
+        i=$((i + 1))
+    done
+    set -f
+    # shellcheck disable=SC2086
+    "$FLOOR" "$dir" $a &
+    pa=$!
+    ra=0 rb=0
+    if [ -n "$b" ]; then
+        # shellcheck disable=SC2086
+        "$FLOOR" "$dir" $b || rb=$?
+    fi
+    wait "$pa" || ra=$?
+    [ "$ra" = 0 ] && [ "$rb" = 0 ]
+    ;;
+sharp)
+    exec /usr/bin/node "$SHARP_WORK" "$dir" "$@"
     ;;
 vipsthumbnail)
     vipsthumbnail -s '1600x1600>' -o "$dir/%s-large.jpg[Q=82,optimize_coding]" "$@"
