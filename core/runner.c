@@ -182,11 +182,6 @@ static void run_one(run_ctx *c, const pix_input *it, size_t index)
     pix_job_run(job, c->opts->dry_run);
     finish(c, index, job, pix_now_ms() - t0);
     pix_job_free(job);
-    /* Each image's pixel buffers are freed in an order glibc's heap cannot
-     * always coalesce; over thousands of images the free holes add up to
-     * a slowly growing RSS.  Handing free pages back after each job keeps
-     * RSS flat, for well under a millisecond. */
-    malloc_trim(0);
 }
 
 static void *worker(void *arg)
@@ -262,6 +257,10 @@ static void run_threads(const pix_pipeline *p, const pix_inputs *in, const pix_r
     free(threads);
     pix_keyset_free(c.claimed);
     pthread_mutex_destroy(&c.lock);
+    /* Free heap pages go back when the run (or the page of a folder walk)
+     * ends, not after each job: the next job would fault them all in again
+     * (as a worker process, core/worker.c). */
+    malloc_trim(0);
 }
 
 void pix_run(const pix_pipeline *p, const pix_inputs *in, const pix_run_opts *opts,
