@@ -177,10 +177,10 @@ typedef struct pix_source {
 
 /* How a rendition is encoded.  Strings are borrowed. */
 typedef struct pix_encode {
-    const char *format; /* "jpeg", "png", "webp", "avif", "source"       */
+    const char *format; /* "jpeg", "png", "webp", "avif", "jxl", "source" */
     int quality;        /* 1..100; 0 = the format's default              */
-    bool lossless;      /* webp / avif                                   */
-    int effort;         /* png compression / webp, avif effort; -1 = default */
+    bool lossless;      /* webp / avif / jxl                             */
+    int effort;         /* png compression / webp, avif, jxl effort; -1 = default */
     bool progressive;   /* jpeg interlace, png adam7                     */
     bool keep_metadata; /* false: the encoder strips every metadata block */
 } pix_encode;
@@ -538,8 +538,8 @@ struct pix_host {
     int (*key_check)(const char *key, const char **why);
 
     /* Whether this libvips writes format ("jpeg", "png", "webp", "avif",
-     * "gif", "tiff"): asked once per format and process (an AVIF saver may
-     * exist without an AV1 encoder behind it). */
+     * "gif", "tiff", "jxl"): asked once per format and process (an AVIF
+     * saver may exist without an AV1 encoder behind it). */
     bool (*format_can_save)(const char *format);
 
     /* --- 2.1 --- */

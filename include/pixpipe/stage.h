@@ -413,8 +413,8 @@ static inline const pix_focus *pix_job_focus_for(const pix_host *host, pix_job *
 
 /* The formats a rendition can be written in, the order of an encode
  * config's format; "source" keeps the source's own format. */
-static const char *const pix_encode_formats[] = { "jpeg", "png",  "webp",   "avif",
-                                                  "gif",  "tiff", "source", NULL };
+static const char *const pix_encode_formats[] = { "jpeg", "png", "webp", "avif", "gif",
+                                                  "tiff", "jxl", "source", NULL };
 
 /* The encode options of a rendition, as PIX_ENCODE_OPTIONS fills them. */
 typedef struct pix_encode_config {
@@ -437,16 +437,17 @@ typedef struct pix_encode_config {
 #define PIX_ENCODE_OPTIONS(TYPE, MEMBER, FORMAT, KEEP)                                       \
     { .name = "format", .type = PIX_OPT_ENUM, .offset = offsetof(TYPE, MEMBER.format),       \
       .def = (FORMAT), .choices = pix_encode_formats,                                        \
-      .doc = "Encoding: jpeg, png, webp, avif, gif, tiff, or source (the source's own "      \
-             "format when it can be written)." },                                            \
+      .doc = "Encoding: jpeg, png, webp, avif, gif, tiff, jxl, or source (the source's "     \
+             "own format when it can be written)." },                                        \
     { .name = "quality", .type = PIX_OPT_INT, .offset = offsetof(TYPE, MEMBER.quality),      \
       .def = "0", .min = 0, .max = 100,                                                      \
       .doc = "Encoder quality 1..100; 0 uses the format's default." },                       \
     { .name = "lossless", .type = PIX_OPT_BOOL, .offset = offsetof(TYPE, MEMBER.lossless),   \
-      .def = "false", .doc = "Lossless WebP or AVIF." },                                     \
+      .def = "false", .doc = "Lossless WebP, AVIF or JPEG XL." },                            \
     { .name = "effort", .type = PIX_OPT_INT, .offset = offsetof(TYPE, MEMBER.effort),        \
       .def = "-1", .min = -1, .max = 9,                                                      \
-      .doc = "CPU effort: png 0..9, webp 0..6, avif 0..9; -1 uses the encoder's default." }, \
+      .doc = "CPU effort: png 0..9, webp 0..6, avif 0..9, jxl 3..9; -1 uses the encoder's "  \
+             "default." },                                                                   \
     { .name = "progressive", .type = PIX_OPT_BOOL,                                           \
       .offset = offsetof(TYPE, MEMBER.progressive), .def = "false",                          \
       .doc = "Progressive JPEG or interlaced PNG." },                                        \
@@ -457,11 +458,18 @@ typedef struct pix_encode_config {
 /* The largest effort format's encoder takes (libvips 8.14); -1: none. */
 static inline int pix_encode_effort_max(const char *format)
 {
-    if (strcmp(format, "png") == 0 || strcmp(format, "avif") == 0)
+    if (strcmp(format, "png") == 0 || strcmp(format, "avif") == 0 || strcmp(format, "jxl") == 0)
         return 9;
     if (strcmp(format, "webp") == 0)
         return 6;
     return -1;
+}
+
+/* The smallest effort it takes: 0 but for JPEG XL, whose libvips 8.14
+ * saver takes 3..9 (libjxl's 1 and 2 are out of its range). */
+static inline int pix_encode_effort_min(const char *format)
+{
+    return strcmp(format, "jxl") == 0 ? 3 : 0;
 }
 
 /* What is wrong with c, written into buf (size bytes) and returned; NULL
@@ -471,19 +479,21 @@ static inline const char *pix_encode_problem(const pix_host *host, const pix_enc
 {
     const char *format = pix_encode_formats[c->format];
     bool source = strcmp(format, "source") == 0;
-    int max = pix_encode_effort_max(format);
+    int max = pix_encode_effort_max(format), min = pix_encode_effort_min(format);
 
     if (c->effort >= 0 && source)
         snprintf(buf, size, "effort: give an explicit format, as effort ranges differ by "
                  "encoder");
     else if (c->effort >= 0 && max < 0)
         snprintf(buf, size, "effort: %s takes no effort setting", format);
-    else if (c->effort > max)
-        snprintf(buf, size, "effort: %lld is out of range for %s; expected 0..%d",
-                 (long long)c->effort, format, max);
+    else if (c->effort >= 0 && (c->effort < min || c->effort > max))
+        snprintf(buf, size, "effort: %lld is out of range for %s; expected %d..%d",
+                 (long long)c->effort, format, min, max);
     else if (!source && !host->format_can_save(format))
         snprintf(buf, size, "format: this libvips cannot write %s%s", format,
-                 strcmp(format, "avif") == 0 ? " (no AV1 encoder in libheif)" : "");
+                 strcmp(format, "avif") == 0  ? " (no AV1 encoder in libheif)"
+                 : strcmp(format, "jxl") == 0 ? " (built without libjxl)"
+                                              : "");
     else
         return NULL;
     return buf;

@@ -21,16 +21,16 @@
 #include <pixpipe/stage.h>
 
 #define SRCSET_MAX_WIDTHS 16
-#define SRCSET_MAX_FORMATS 4
+#define SRCSET_MAX_FORMATS 5
 #define SRCSET_NAME_MAX 64
 
-static const char *const srcset_formats[] = { "jpeg", "webp", "avif", "png", NULL };
+static const char *const srcset_formats[] = { "jpeg", "webp", "avif", "jxl", "png", NULL };
 
 typedef struct srcset_config {
     pix_strlist widths, formats;
     char *name, *manifest_name;
     bool manifest;
-    int64_t jpeg_quality, webp_quality, avif_quality;
+    int64_t jpeg_quality, webp_quality, avif_quality, jxl_quality;
     int kernel;
     /* filled by check(): */
     int w[SRCSET_MAX_WIDTHS], n_w;
@@ -44,17 +44,20 @@ static const pix_option srcset_options[] = {
       .doc = "Widths in pixels, 1..100000, at most 16 (e.g. [320, 640, 1280, 1920]); the "
              "height follows the aspect ratio." },
     { .name = "formats", .type = PIX_OPT_STRLIST, .offset = offsetof(srcset_config, formats),
-      .def = "[webp, jpeg]", .doc = "Formats, from jpeg, webp, avif, png; each width is made in each." },
+      .def = "[webp, jpeg]", .doc = "Formats, from jpeg, webp, avif, jxl, png; each width is made in each." },
     { .name = "name", .type = PIX_OPT_STRING, .offset = offsetof(srcset_config, name),
       .def = "w{width}-{format}", .min = 1, .max = 48,
       .doc = "Rendition name template: {width} and, with more than one format, {format} "
-             "(jpeg, webp, avif, png)." },
+             "(jpeg, webp, avif, jxl, png)." },
     { .name = "jpeg_quality", .type = PIX_OPT_INT, .offset = offsetof(srcset_config, jpeg_quality),
       .def = "82", .min = 1, .max = 100, .doc = "Quality of the JPEG renditions." },
     { .name = "webp_quality", .type = PIX_OPT_INT, .offset = offsetof(srcset_config, webp_quality),
       .def = "80", .min = 1, .max = 100, .doc = "Quality of the WebP renditions." },
     { .name = "avif_quality", .type = PIX_OPT_INT, .offset = offsetof(srcset_config, avif_quality),
       .def = "55", .min = 1, .max = 100, .doc = "Quality of the AVIF renditions." },
+    { .name = "jxl_quality", .type = PIX_OPT_INT, .offset = offsetof(srcset_config, jxl_quality),
+      .def = "75", .min = 1, .max = 100,
+      .doc = "Quality of the JPEG XL renditions (libjxl's distance 2.35 at 75, 1.0 at 90)." },
     { .name = "kernel", .type = PIX_OPT_ENUM, .offset = offsetof(srcset_config, kernel),
       .def = "lanczos3", .choices = pix_kernel_choices,
       .doc = "Resampling kernel: nearest, linear, cubic, mitchell, lanczos2 or lanczos3." },
@@ -144,7 +147,7 @@ static int srcset_check(const pix_ctx *ctx)
     for (size_t i = 0; i < cfg->formats.count; i++) {
         int f = format_index(cfg->formats.items[i]);
         if (f < 0)
-            return host->error(ctx, "formats: '%s' is not one of jpeg, webp, avif, png",
+            return host->error(ctx, "formats: '%s' is not one of jpeg, webp, avif, jxl, png",
                                cfg->formats.items[i]);
         for (int j = 0; j < cfg->n_f; j++)
             if (cfg->f[j] == f)
@@ -203,6 +206,8 @@ static int quality_of(const srcset_config *cfg, int f)
         return (int)cfg->webp_quality;
     if (strcmp(name, "avif") == 0)
         return (int)cfg->avif_quality;
+    if (strcmp(name, "jxl") == 0)
+        return (int)cfg->jxl_quality;
     return 0;
 }
 
@@ -327,7 +332,7 @@ static int srcset_finish(const pix_ctx *ctx, pix_job *job, pix_status status)
     return rc;
 }
 
-PIX_STAGE_PLUGIN("srcset", "1.0.0",
+PIX_STAGE_PLUGIN("srcset", "1.1.0",
                  "Adds a responsive set: each width in each format as a rendition, with a "
                  "srcset manifest in the record (and optionally stored)",
                  srcset_process, .check = srcset_check, .min_scale = srcset_min_scale,

@@ -30,10 +30,10 @@
  *   kernel  (enum, default lanczos3)  resampling kernel of vips_resize; as
  *           the host's shrink-on-load decode resamples with lanczos3, any
  *           other kernel asks the host for the full size.
- *   format  (enum, default jpeg)  jpeg, png, webp, avif, gif or source (the
- *           source's own format when it can be written).  jpeg is the
- *           default: thumbnails are small photos every client can show
- *           (alpha is flattened on white by the encoder).
+ *   format  (enum, default jpeg)  jpeg, png, webp, avif, gif, tiff, jxl or
+ *           source (the source's own format when it can be written).  jpeg
+ *           is the default: thumbnails are small photos every client can
+ *           show (alpha is flattened on white by the encoder).
  *   quality (int 0..100, default 0)  0 is the encoder's default.
  *   lossless, effort, progressive, keep_metadata: as in the pipeline's
  *           output section (effort -1 is the encoder's default).
@@ -295,7 +295,7 @@ static const char *th_rendition_name(const pix_ctx *ctx, size_t i)
 /* The thumbnail leaves the working image as it is: its min_scale covers its
  * own rendition only, and the host still decodes the main output at the
  * size the other stages need. */
-PIX_STAGE_PLUGIN("thumbnail", "1.2.0",
+PIX_STAGE_PLUGIN("thumbnail", "1.3.0",
                  "Adds a named rendition of the image as it stands here: fit or crop (centre, "
                  "attention, entropy), own format",
                  th_process, .min_scale = th_min_scale, .rendition_name = th_rendition_name,

@@ -333,8 +333,8 @@ Test(exif_strip, no_rendition_format_keeps_private_metadata)
         "exif-samples/jpg/mobile/jolla.jpg", "libvips/avif-orientation-6.avif",
         "sharp/with-alpha.png", "sharp/Channel_digital_image_CMYK_color.jpg", NULL,
     };
-    static const char *const formats[] = { "jpeg", "png", "webp", "avif", NULL };
-    static const char *const exts[] = { "jpg", "png", "webp", "avif", NULL };
+    static const char *const formats[] = { "jpeg", "png", "webp", "avif", "jxl", NULL };
+    static const char *const exts[] = { "jpg", "png", "webp", "avif", "jxl", NULL };
     char *dir = tu_tmpdir();
     char *fix = tu_strf("%s/tagged.jpg", dir);
     exs_make_tagged_jpeg(fix);

@@ -334,6 +334,7 @@ Test(run, output_formats_and_quality)
         { "png", "png", "\x89PNG", 0, 4 },
         { "webp", "webp", "WEBP", 8, 4 },
         { "avif", "avif", "ftypavif", 4, 8 },
+        { "jxl", "jxl", "\xff\x0a", 0, 2 },
         { "source", "png", "\x89PNG", 0, 4 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -146,6 +146,55 @@ Test(srcset, four_widths_three_formats_and_only_what_a_small_photo_has)
     free(yaml);
 }
 
+/* JPEG XL in a set: .jxl files read by libvips' JPEG XL loader at each
+ * width, jxl_quality reaching them; all five formats in one set. */
+Test(srcset, jxl_renditions_take_their_own_quality)
+{
+    char *photo = tu_strf("%s/photo.jpg", ss_dir);
+    cr_assert_eq(tu_make_scene(photo, 800, 600, 1, 0), 0);
+    free(photo);
+    json_int_t bytes[2];
+    for (int q = 0; q < 2; q++) {
+        /* one metadata database per run, so the second is not skipped */
+        char *yaml = tu_strf("name: srcset-test\n"
+                             "destination: { storage: fs, root: ./out, key: \"{name}-{rendition}.{ext}\" }\n"
+                             "metadata: { backend: sqlite, path: ./m%d.db }\n"
+                             "output: { rendition: main%d, format: jpeg }\n"
+                             "stages:\n"
+                             "  - srcset: { widths: [320, 640], formats: [jxl, jpeg, webp, avif, png],\n"
+                             "              name: \"q%d-w{width}-{format}\", jxl_quality: %d }\n"
+                             "  - metadata-sink: {}\n", q, q, q, q ? 90 : 30);
+        char *path = tu_strf("%s/pipe.yaml", ss_dir);
+        cr_assert_eq(tu_write_file(path, yaml, strlen(yaml)), 0);
+        char *out = NULL, *err = NULL;
+        int rc = tu_runf(&out, &err, "cd '%s' && '%s' run -q -p pipe.yaml photo.jpg", ss_dir,
+                         tu_pixpipe());
+        cr_assert_eq(rc, 0, "run failed: %s%s", out, err);
+        char *db = tu_strf("%s/m%d.db", ss_dir, q);
+        json_t *rec = tu_sqlite_record(db, "photo.jpg");
+        cr_assert_not_null(rec, "no record in %s", db);
+        json_t *set = json_object_get(rec, "srcset");
+        cr_assert_eq(json_object_size(set), 5, "formats in the manifest: %zu",
+                     json_object_size(set));
+        json_t *list = json_object_get(set, "jxl");
+        cr_assert_eq(json_array_size(list), 2);
+        char *want = tu_strf("photo-q%d-w640-jxl.jxl", q);
+        cr_expect_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "key")), want);
+        ss_check_file(json_array_get(list, 0), "jxl", 320, 240);
+        ss_check_file(json_array_get(list, 1), "jxl", 640, 480);
+        bytes[q] = json_integer_value(json_object_get(json_array_get(list, 1), "bytes"));
+        json_decref(rec);
+        free(want);
+        free(db);
+        free(out);
+        free(err);
+        free(path);
+        free(yaml);
+    }
+    cr_expect_lt(bytes[0] * 2, bytes[1], "jxl_quality 30 gave %lld bytes, 90 %lld",
+                 (long long)bytes[0], (long long)bytes[1]);
+}
+
 Test(srcset, validate_refuses_one_name_twice_and_bad_options)
 {
     static const struct {
@@ -165,7 +214,7 @@ Test(srcset, validate_refuses_one_name_twice_and_bad_options)
         { "  - srcset: { widths: [320, 0] }\n", "widths: '0' is not a width in pixels" },
         { "  - srcset: { widths: [320, 320] }\n", "widths: 320 is listed twice" },
         { "  - srcset: { widths: [320], formats: [gif] }\n",
-          "formats: 'gif' is not one of jpeg, webp, avif, png" },
+          "formats: 'gif' is not one of jpeg, webp, avif, jxl, png" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char *yaml = tu_strf("name: t\n"

@@ -417,6 +417,45 @@ Test(storage_s3, own_outputs_skipped)
     free(err);
 }
 
+/* JPEG XL renditions are stored as image/jxl under .jxl keys. */
+Test(storage_s3, jxl_renditions_have_their_content_type)
+{
+    s3t_url();
+    static const char yaml[] =
+        "name: s3-test\n"
+        "source:      { storage: s3, endpoint: \"${PIXPIPE_TEST_S3}\", path_style: true }\n"
+        "destination: { storage: s3, bucket: " S3T_DST ", endpoint: \"${PIXPIPE_TEST_S3}\",\n"
+        "               path_style: true, key: \"{key}.{rendition}.{ext}\" }\n"
+        "output:      { rendition: main, format: jxl, quality: 80 }\n"
+        "stages:\n"
+        "  - resize:    { width: 100, height: 100 }\n"
+        "  - thumbnail: { name: thumb, width: 32, format: jxl }\n";
+    char *path = tu_strf("%s/pipe.yaml", s3t_dir);
+    cr_assert_eq(tu_write_file(path, yaml, strlen(yaml)), 0);
+    free(path);
+    char *key = tu_strf("%s/photo.jpg", s3t_prefix), *out = NULL, *err = NULL;
+    s3t_upload(S3T_SRC, key, 200, 150);
+    char *arg = s3t_arg(S3T_SRC, key);
+    int rc = s3t_run(&out, &err, NULL, arg);
+    cr_assert_eq(rc, 0, "exit %d\n%s%s", rc, out, err);
+    static const struct { const char *rendition; int w, h; } made[] = {
+        { "main", 100, 75 }, { "thumb", 32, 24 },
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char *k = tu_strf("%s.%s.jxl", key, made[i].rendition);
+        json_t *head = s3t_head(S3T_DST, k);
+        cr_assert_not_null(head, "no s3://%s/%s", S3T_DST, k);
+        cr_expect_str_eq(s3t_jstr(head, "ContentType"), "image/jxl");
+        s3t_expect_image(S3T_DST, k, made[i].w, made[i].h);
+        json_decref(head);
+        free(k);
+    }
+    free(arg);
+    free(key);
+    free(out);
+    free(err);
+}
+
 /* A missing object fails its own job, named with bucket, key and the
  * 404 NoSuchKey; the other input is processed. */
 Test(storage_s3, missing_object_fails_alone)

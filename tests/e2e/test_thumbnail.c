@@ -333,6 +333,7 @@ Test(thumbnail, own_format_and_quality)
               "  - thumbnail: { name: p, width: 200, format: png }\n"
               "  - thumbnail: { name: w, width: 200, format: webp, quality: 60 }\n"
               "  - thumbnail: { name: av, width: 200, format: avif }\n"
+              "  - thumbnail: { name: x, width: 200, format: jxl, effort: 3 }\n"
               "  - thumbnail: { name: lo, width: 200, format: jpeg, quality: 20 }\n"
               "  - thumbnail: { name: hi, width: 200, quality: 95 }\n"
               "  - thumbnail: { name: src, width: 200, format: source }\n",
@@ -348,6 +349,10 @@ Test(thumbnail, own_format_and_quality)
     b = th_bytes("enc", "in-av.avif", &len);
     cr_expect(len > 12 && memcmp(b + 4, "ftypavif", 8) == 0, "avif magic");
     free(b);
+    b = th_bytes("enc", "in-x.jxl", &len); /* a bare JPEG XL codestream */
+    cr_expect(len > 2 && b[0] == 0xFF && b[1] == 0x0A, "jxl magic");
+    free(b);
+    th_expect_size("enc", "in-x.jxl", 200, 150);
     b = th_bytes("enc", "in-src.jpg", &len); /* source: the source's jpeg */
     cr_expect(len > 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF, "source: jpeg magic");
     free(b);

@@ -264,7 +264,7 @@ Test(pipeline, bad_enum_lists_allowed_values)
                      "cover, contain, fill, outside (did you mean 'inside'?)");
     cr_assert_str_eq(fails(HDR "output: { format: jpg }\n"),
                      "pipes/x.yaml:3:19: output: format: 'jpg' is not one of jpeg, png, webp, "
-                     "avif, gif, tiff, source (did you mean 'jpeg'?)");
+                     "avif, gif, tiff, jxl, source (did you mean 'jpeg'?)");
     cr_assert_str_eq(fails(HDR "limits: { fail_on: sometimes }\n"),
                      "pipes/x.yaml:3:20: limits: fail_on: 'sometimes' is not one of none, "
                      "truncated, error, warning");
