@@ -99,6 +99,12 @@ $(BUILD)/describe-probe: tests/tools/describe_probe.c $(DESCRIBE_PARTS) $(wildca
 	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iinclude -Iplugins/describe $(PKG_CFLAGS) \
 	  -o $@ $(filter %.c,$^) $(PKG_LIBS) $(LDFLAGS_ALL) -lm
 
+# The SSIM `quality: auto` aims at, as a program: for the tests, and for
+# the bench to score other tools' outputs with the same metric.
+$(BUILD)/similarity-probe: $(BUILD)/obj/tests/tools/similarity_probe.o $(BUILD)/libpixcore.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -ldl -lpthread -lm
+
 # The default pipeline's pixel work as a bare libvips program, linked with
 # libvips alone: what `make bench` times pixpipe against (bench/floor.c).
 VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
@@ -108,6 +114,12 @@ $(BUILD)/bench-floor: bench/floor.c
 	@echo "  LD      $@"
 	$(Q)$(CC) -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE $(VIPS_CFLAGS) -o $@ $< \
 	  $(VIPS_LIBS) $(LDFLAGS_ALL) -lm
+
+# Fixed quality against quality auto on unencoded renditions, timed in
+# one process (bench/quality.c): the bench's bytes table.
+$(BUILD)/bench-quality: $(BUILD)/obj/bench/quality.o $(BUILD)/libpixcore.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -ldl -lpthread -lm
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libpixcore.a
 	@echo "  LD      $@"
@@ -128,7 +140,7 @@ TEST_ENV = PIXPIPE_BUILD=$(abspath $(BUILD)) PIXPIPE_SRC=$(CURDIR) PIXPIPE_SAN=$
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/e2e-tests $(BUILD)/describe-probe $(TEST_PLUGIN_SO)
+	@$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/e2e-tests $(BUILD)/describe-probe $(BUILD)/similarity-probe $(TEST_PLUGIN_SO)
 	$(TEST_ENV) sh scripts/with-servers.sh sh -c '$(BUILD)/unit-tests $(TEST_ARGS) && $(BUILD)/e2e-tests $(TEST_ARGS)'
 
 test-unit: deps
@@ -136,7 +148,7 @@ test-unit: deps
 	$(TEST_ENV) sh scripts/with-servers.sh $(BUILD)/unit-tests $(TEST_ARGS)
 
 test-e2e: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/e2e-tests $(BUILD)/describe-probe $(TEST_PLUGIN_SO)
+	@$(MAKE) --no-print-directory all $(BUILD)/e2e-tests $(BUILD)/describe-probe $(BUILD)/similarity-probe $(TEST_PLUGIN_SO)
 	$(TEST_ENV) sh scripts/with-servers.sh $(BUILD)/e2e-tests $(TEST_ARGS)
 
 demo: deps

@@ -462,6 +462,14 @@ out:
     return rc;
 }
 
+int pix_encode_prepare(VipsImage *img, const char *format, VipsImage **out, pix_err *err)
+{
+    char why[1024];
+    if (prepare(img, format, out) == 0)
+        return 0;
+    return pix_err_set(err, "cannot produce it as %s: %s", format, pix_vips_error(why, sizeof why));
+}
+
 int pix_encode_image(VipsImage *img, const char *format, const pix_encode *enc, void **buf,
                      size_t *len, pix_err *err)
 {

@@ -62,6 +62,12 @@ const char *pix_format_from_name(const char *key);
  * per format and process; false for an unknown format. */
 bool pix_format_can_save(const char *format);
 
+/* img (borrowed) as format's encoder is given it: the first frame of an
+ * animation a format cannot hold, 8 bits for the 8-bit codecs, alpha
+ * flattened on white for JPEG.  *out is a new reference (caller unrefs).
+ * Returns 0 or -1 with err. */
+int pix_encode_prepare(VipsImage *img, const char *format, VipsImage **out, pix_err *err);
+
 /* Encodes img (borrowed) as format with enc's options.  *buf is allocated
  * with g_malloc: caller frees with g_free().  Returns 0 or -1 with err. */
 int pix_encode_image(VipsImage *img, const char *format, const pix_encode *enc, void **buf,

@@ -74,6 +74,14 @@ static int host_job_add_rendition(pix_job *job, const char *name, struct _VipsIm
                                   const pix_encode *enc)
 {
     pix_err err;
+    pix_encode copy;
+    /* a plugin built before 2.3 passes a pix_encode without the quality
+     * search's fields: only the part it knows is read */
+    if (enc && job->actor && job->actor->plugin->abi_minor < 3) {
+        memset(&copy, 0, sizeof copy);
+        memcpy(&copy, enc, offsetof(pix_encode, quality_target));
+        enc = &copy;
+    }
     if (pix_job_add_rendition(job, name, img, enc, &err) < 0) {
         pix_job_fail(job, actor_name(job), "%s", err.msg);
         return -1;

@@ -20,11 +20,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <pixpipe/stage.h>
+
 #include "err.h"
 #include "focus.h"
 #include "decode.h"
 #include "encode.h"
 #include "keys.h"
+#include "quality.h"
 #include "record.h"
 #include "remove.h"
 #include "stale.h"
@@ -536,10 +539,19 @@ static void encode_all(pix_job *job)
         const char *format = pix_format_resolve(r->enc.format, job->format,
                                                 vips_image_hasalpha(r->image));
         snprintf(r->format, sizeof r->format, "%s", format);
-        if (pix_encode_image(r->image, format, &r->enc, &r->data, &r->len, &err) < 0) {
+        /* auto on a format: source that came out lossless (a PNG source)
+         * has nothing to search: the encoder's default applies */
+        bool search = r->enc.quality == PIX_QUALITY_AUTO && !r->enc.lossless &&
+                      pix_encode_lossy(format);
+        int rc = search ? pix_encode_auto(r->image, format, &r->enc, &r->data, &r->len,
+                                          &r->search, &err)
+                        : pix_encode_image(r->image, format, &r->enc, &r->data, &r->len, &err);
+        if (rc < 0) {
             pix_job_fail(job, NULL, "rendition '%s': %s", r->name, err.msg);
             break;
         }
+        r->pub.quality = search ? r->search.quality : r->enc.quality > 0 ? r->enc.quality : 0;
+        r->pub.search = search ? &r->search : NULL;
         r->pub.width = vips_image_get_width(r->image);
         r->pub.height = vips_image_get_page_height(r->image); /* one frame */
         r->pub.bytes = r->len;

@@ -27,6 +27,7 @@ typedef struct pix_job_rendition {
     char enc_format[16];
     void *data;             /* encoded bytes (g_free)                     */
     size_t len;
+    pix_quality_search search; /* quality auto: what it found; pub.search */
 } pix_job_rendition;
 
 /* Claims a destination key for the job's source (owner, "bucket/key"),

@@ -211,7 +211,8 @@ static int check_entry(const pix_option *o, size_t idx, size_t config_size, pix_
     if (o->offset % falign)
         return pix_err_set(err, "option '%s': offset %zu is not aligned for a %s field",
                            o->name, o->offset, pix_opt_type_name(o->type));
-    if (o->type == PIX_OPT_ENUM && check_choices(o, err) < 0)
+    if ((o->type == PIX_OPT_ENUM || (o->type == PIX_OPT_INT && o->choices)) &&
+        check_choices(o, err) < 0)
         return -1;
     if (o->min > o->max)
         return pix_err_set(err, "option '%s': min %.15g is above max %.15g", o->name, o->min,
@@ -287,6 +288,10 @@ void pix_option_describe(const pix_option *opt, char *buf, size_t size)
         return;
     buf[0] = '\0';
     ADD("%s", pix_opt_type_name(opt->type));
+    if (opt->type == PIX_OPT_INT && opt->choices) {
+        for (size_t i = 0; opt->choices[i]; i++)
+            ADD(" or %s", opt->choices[i]);
+    }
     if (opt->type == PIX_OPT_ENUM) {
         ADD(" (");
         for (size_t i = 0; opt->choices && opt->choices[i]; i++)

@@ -107,10 +107,25 @@ static int parse_int(const pix_option *opt, const char *text, const char *as, vo
     char *end;
     long long v;
 
+    /* ABI 2.3: an int may also be one of the words of choices, stored as
+     * -1 - its index ("quality: auto" is -1) */
+    for (int i = 0; opt->choices && opt->choices[i]; i++)
+        if (!strcmp(text, opt->choices[i])) {
+            *(int64_t *)field(opt, config) = -1 - i;
+            return 0;
+        }
     errno = 0;
     v = strtoll(text, &end, 10);
-    if (end == text || *end)
+    if (end == text || *end) {
+        if (opt->choices && opt->choices[0]) {
+            char q[80], list[512];
+            snprintf(why, why_size, "%s is neither a whole number nor one of %s",
+                     shown(opt, text, as, q, sizeof q),
+                     pix_join(opt->choices, ", ", list, sizeof list));
+            return -1;
+        }
         return not_a(opt, "an int; expected a whole number", text, as, why, why_size);
+    }
     if (errno == ERANGE || (bounded(opt) && ((double)v < opt->min || (double)v > opt->max)))
         return out_of_range(opt, "an int", text, as, why, why_size);
     *(int64_t *)field(opt, config) = v;

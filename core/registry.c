@@ -207,6 +207,8 @@ static const size_t min_size_by_minor[][3] = {
       sizeof(pix_metadata_plugin) },
     /* 2.2: stage rendition_name() */
     { sizeof(pix_stage_plugin), sizeof(pix_storage_plugin), sizeof(pix_metadata_plugin) },
+    /* 2.3: no descriptor grew (pix_encode did: see host_job_add_rendition) */
+    { sizeof(pix_stage_plugin), sizeof(pix_storage_plugin), sizeof(pix_metadata_plugin) },
 };
 _Static_assert(sizeof min_size_by_minor / sizeof *min_size_by_minor == PIX_ABI_MINOR + 1,
                "min_size_by_minor needs one row per minor");

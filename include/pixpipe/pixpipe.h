@@ -39,6 +39,10 @@
  *
  * History: 2.1 appended storage list() and remove(), metadata get() and
  * remove(), pix_object_entry, and host->sequencer_pad().
+ * 2.3 appended pix_encode's quality_target, quality_min and quality_max
+ * (PIX_QUALITY_AUTO), read only from plugins built for 2.3 or later,
+ * pix_rendition's quality and search (pix_quality_search), and made an
+ * INT option's choices the words it also takes.
  *
  * Ownership rules, everywhere in this file:
  *   - "borrowed": the callee may read it only for the duration of the call
@@ -68,7 +72,7 @@ extern "C" {
 #endif
 
 #define PIX_ABI_MAJOR 2
-#define PIX_ABI_MINOR 2
+#define PIX_ABI_MINOR 3
 
 /* The symbol every plugin exports. */
 #define PIX_PLUGIN_ENTRY_SYMBOL "pix_plugin_entry"
@@ -140,7 +144,9 @@ typedef struct pix_option {
     const char *def;             /* default, written as in YAML; NULL: none */
     double min, max;             /* inclusive bounds when min < max (INT,
                                     NUMBER, SIZE; STRING/STRLIST: length)   */
-    const char *const *choices;  /* ENUM: NULL-terminated list              */
+    const char *const *choices;  /* ENUM: NULL-terminated list; INT (2.3):
+                                    words it takes besides numbers, stored
+                                    as -1 - index ("auto" first: -1)        */
     const char *doc;             /* one sentence for `pixpipe plugins NAME` */
 } pix_option;
 
@@ -183,7 +189,20 @@ typedef struct pix_encode {
     int effort;         /* png compression / webp, avif, jxl effort; -1 = default */
     bool progressive;   /* jpeg interlace, png adam7                     */
     bool keep_metadata; /* false: the encoder strips every metadata block */
+    /* --- 2.3: read only from plugins built for 2.3 or later --- */
+    double quality_target;  /* PIX_QUALITY_AUTO: the SSIM on luma to reach;
+                               0 = PIX_QUALITY_TARGET_DEFAULT             */
+    int quality_min;        /* PIX_QUALITY_AUTO: bounds of the search;     */
+    int quality_max;        /* 0 = PIX_QUALITY_MIN/MAX_DEFAULT             */
 } pix_encode;
+
+/* pix_encode.quality: the encoder searches the quality (lossy formats
+ * only) for the smallest file whose SSIM on luma against the unencoded
+ * rendition reaches quality_target. */
+#define PIX_QUALITY_AUTO (-1)
+#define PIX_QUALITY_TARGET_DEFAULT 0.97
+#define PIX_QUALITY_MIN_DEFAULT 40
+#define PIX_QUALITY_MAX_DEFAULT 95
 
 /* A rendition produced by a job.  Borrowed from the job. */
 typedef struct pix_rendition {
@@ -193,7 +212,23 @@ typedef struct pix_rendition {
     int width, height;
     uint64_t bytes;     /* encoded size                                   */
     bool stored;        /* written to the destination storage             */
+    /* --- 2.3 --- */
+    int quality;        /* the quality it was encoded at; 0: the format's
+                           default, or a format without one                */
+    const struct pix_quality_search *search; /* quality auto; else NULL     */
 } pix_rendition;
+
+/* What quality auto found for a rendition (ABI 2.3).  Borrowed from the
+ * job. */
+typedef struct pix_quality_search {
+    const char *metric; /* "ssim": SSIM on luma, 8x8 windows at a stride of 4 */
+    int quality;        /* the quality chosen (pix_rendition.quality)      */
+    double target;      /* the score asked for                             */
+    double score;       /* measured at the quality chosen; NaN if unknown  */
+    double sample;      /* share of the rendition's pixels compared (0..1] */
+    int encodes;        /* encodes made: trials on the sample, then one    */
+    bool reached;       /* score >= target within quality_min..max         */
+} pix_quality_search;
 
 /* A part of the upright source to keep in frame when cropping (ABI 2.2),
  * in fractions 0..1 of the upright image's width and height, so that it

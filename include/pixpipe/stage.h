@@ -421,7 +421,12 @@ typedef struct pix_encode_config {
     int format; /* index into pix_encode_formats */
     int64_t quality, effort;
     bool lossless, progressive, keep_metadata;
+    double quality_target;            /* 2.3: quality auto */
+    int64_t quality_min, quality_max;
 } pix_encode_config;
+
+/* The words an encode config's quality takes besides 0..100. */
+static const char *const pix_encode_quality_words[] = { "auto", NULL };
 
 /* The option table entries of a pix_encode_config that is the MEMBER of
  * the config struct TYPE, with FORMAT ("jpeg", "source") and KEEP
@@ -440,8 +445,19 @@ typedef struct pix_encode_config {
       .doc = "Encoding: jpeg, png, webp, avif, gif, tiff, jxl, or source (the source's "     \
              "own format when it can be written)." },                                        \
     { .name = "quality", .type = PIX_OPT_INT, .offset = offsetof(TYPE, MEMBER.quality),      \
-      .def = "0", .min = 0, .max = 100,                                                      \
-      .doc = "Encoder quality 1..100; 0 uses the format's default." },                       \
+      .def = "0", .min = 0, .max = 100, .choices = pix_encode_quality_words,                 \
+      .doc = "Encoder quality 1..100; 0 uses the format's default; auto searches for the "   \
+             "smallest file whose SSIM reaches quality_target (jpeg, webp, avif, jxl)." },    \
+    { .name = "quality_target", .type = PIX_OPT_NUMBER,                                      \
+      .offset = offsetof(TYPE, MEMBER.quality_target), .def = "0.97", .min = 0.5, .max = 1,  \
+      .doc = "quality auto: the SSIM on luma (1 is identical) the rendition must reach "     \
+             "against its unencoded pixels." },                                              \
+    { .name = "quality_min", .type = PIX_OPT_INT,                                            \
+      .offset = offsetof(TYPE, MEMBER.quality_min), .def = "40", .min = 1, .max = 100,       \
+      .doc = "quality auto: the lowest quality tried." },                                    \
+    { .name = "quality_max", .type = PIX_OPT_INT,                                            \
+      .offset = offsetof(TYPE, MEMBER.quality_max), .def = "95", .min = 1, .max = 100,       \
+      .doc = "quality auto: the highest quality tried, used when none reaches the target." }, \
     { .name = "lossless", .type = PIX_OPT_BOOL, .offset = offsetof(TYPE, MEMBER.lossless),   \
       .def = "false", .doc = "Lossless WebP, AVIF or JPEG XL." },                            \
     { .name = "effort", .type = PIX_OPT_INT, .offset = offsetof(TYPE, MEMBER.effort),        \
@@ -472,6 +488,14 @@ static inline int pix_encode_effort_min(const char *format)
     return strcmp(format, "jxl") == 0 ? 3 : 0;
 }
 
+/* Whether format loses detail to save bytes at a quality setting: the
+ * formats quality auto searches. */
+static inline bool pix_encode_lossy(const char *format)
+{
+    return strcmp(format, "jpeg") == 0 || strcmp(format, "webp") == 0 ||
+           strcmp(format, "avif") == 0 || strcmp(format, "jxl") == 0;
+}
+
 /* What is wrong with c, written into buf (size bytes) and returned; NULL
  * when nothing is.  host answers whether the format can be written. */
 static inline const char *pix_encode_problem(const pix_host *host, const pix_encode_config *c,
@@ -486,6 +510,12 @@ static inline const char *pix_encode_problem(const pix_host *host, const pix_enc
                  "encoder");
     else if (c->effort >= 0 && max < 0)
         snprintf(buf, size, "effort: %s takes no effort setting", format);
+    else if (c->quality == PIX_QUALITY_AUTO && (c->lossless || !pix_encode_lossy(format)))
+        snprintf(buf, size, "quality: auto needs a lossy encoding (jpeg, webp, avif or jxl)%s",
+                 c->lossless ? "; lossless is set" : source ? "; give an explicit format" : "");
+    else if (c->quality == PIX_QUALITY_AUTO && c->quality_min > c->quality_max)
+        snprintf(buf, size, "quality_min: %lld is above quality_max (%lld)",
+                 (long long)c->quality_min, (long long)c->quality_max);
     else if (c->effort >= 0 && (c->effort < min || c->effort > max))
         snprintf(buf, size, "effort: %lld is out of range for %s; expected %d..%d",
                  (long long)c->effort, format, min, max);
@@ -509,6 +539,9 @@ static inline pix_encode pix_encode_of(const pix_encode_config *c)
         .effort = (int)c->effort,
         .progressive = c->progressive,
         .keep_metadata = c->keep_metadata,
+        .quality_target = c->quality_target,
+        .quality_min = (int)c->quality_min,
+        .quality_max = (int)c->quality_max,
     };
 }
 

@@ -289,6 +289,19 @@ static void sink_renditions(const pix_host *host, pix_job *job, pix_record *rec)
         host->rec_set_int(item, "width", r->width);
         host->rec_set_int(item, "height", r->height);
         host->rec_set_int(item, "bytes", (int64_t)r->bytes);
+        if (r->quality > 0)
+            host->rec_set_int(item, "quality", r->quality);
+        if (r->search) {
+            const pix_quality_search *q = r->search;
+            pix_record *qs = host->rec_object(item, "quality_search");
+            host->rec_set_str(qs, "metric", nz(q->metric));
+            host->rec_set_num(qs, "target", q->target);
+            if (!isnan(q->score))
+                host->rec_set_num(qs, "score", round(q->score * 1e5) / 1e5);
+            host->rec_set_num(qs, "sample", round(q->sample * 1e3) / 1e3);
+            host->rec_set_int(qs, "encodes", q->encodes);
+            host->rec_set_bool(qs, "reached", q->reached);
+        }
     }
 }
 

@@ -230,3 +230,27 @@ Test(options, suggestions)
     cr_assert_eq(pix_levenshtein("kitten", "sitting"), 3);
     cr_assert_eq(pix_levenshtein("", "abc"), 3);
 }
+
+/* An INT with words (2.3): "auto" is stored as -1, numbers as themselves
+ * within the bounds, anything else is refused naming both. */
+Test(options, int_with_words)
+{
+    static const char *const words[] = { "auto", "max", NULL };
+    struct { int64_t q; } conf = { 0 };
+    const pix_option opt = { .name = "quality", .type = PIX_OPT_INT, .offset = 0, .def = "0",
+                             .min = 0, .max = 100, .choices = words };
+    char why[256] = "";
+    cr_assert_eq(pix_optvalue_set(&opt, "auto", &conf, why, sizeof why), 0, "%s", why);
+    cr_assert_eq(conf.q, -1);
+    cr_assert_eq(pix_optvalue_set(&opt, "max", &conf, why, sizeof why), 0, "%s", why);
+    cr_assert_eq(conf.q, -2);
+    cr_assert_eq(pix_optvalue_set(&opt, "82", &conf, why, sizeof why), 0, "%s", why);
+    cr_assert_eq(conf.q, 82);
+    cr_assert_eq(pix_optvalue_set(&opt, "101", &conf, why, sizeof why), -1);
+    cr_assert(strstr(why, "out of range"), "%s", why);
+    cr_assert_eq(pix_optvalue_set(&opt, "automatic", &conf, why, sizeof why), -1);
+    cr_assert(strstr(why, "'automatic' is neither a whole number nor one of auto, max"), "%s", why);
+    char desc[256];
+    pix_option_describe(&opt, desc, sizeof desc);
+    cr_assert(strstr(desc, "int or auto or max, 0..100"), "%s", desc);
+}
