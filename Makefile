@@ -155,11 +155,13 @@ demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/mkimage
 	@sh scripts/demo.sh $(BUILD)
 
-# Benchmarks: pixpipe beside vipsthumbnail and ImageMagick (bench/run.sh);
-# writes docs/performance.md and docs/img/perf.png. About 15 minutes.
+# Benchmarks: pixpipe beside the floor (bench-floor), sharp, vipsthumbnail
+# and ImageMagick, and fixed quality beside quality: auto (bench/run.sh);
+# writes docs/performance.md and docs/img/perf*.png. About 15 minutes.
 bench: deps
 	@sh bench/deps.sh
-	@$(MAKE) --no-print-directory all $(BUILD)/mkimage $(BUILD)/bench-floor
+	@$(MAKE) --no-print-directory all $(BUILD)/mkimage $(BUILD)/bench-floor \
+	  $(BUILD)/similarity-probe $(BUILD)/bench-quality
 	@sh bench/run.sh $(BUILD)
 
 # A bucket's life at scale against the test servers: listing rate, a

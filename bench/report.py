@@ -341,9 +341,18 @@ def load_bytes(path):
     return rows
 
 
+def auto_large_ratio(rows):
+    """Bytes of the default pipeline's large rendition with quality: auto
+    over Q82, summed over the photos of load_bytes(); None without both."""
+    auto = sum(b for _, m, b, _ in rows if m == "pixpipe quality: auto")
+    q82 = sum(b for _, m, b, _ in rows if m == "pixpipe Q82")
+    return auto / q82 if auto and q82 else None
+
+
 def bytes_section(path):
     """Bytes against similarity, per method, from load_bytes(path): the mean
-    bytes per photo, the total against the first method in the file, and
+    bytes per photo, the total against the default pipeline's Q82 (else the
+    first method in the file), and
     the luma SSIM (mean and worst) against the uncompressed rendition.
     The empty string when there are no rows."""
     rows = load_bytes(path)
@@ -354,8 +363,9 @@ def bytes_section(path):
         if m not in methods:
             methods.append(m)
     by = {m: [(b, s) for _, mm, b, s in rows if mm == m] for m in methods}
-    base = sum(b for b, _ in by[methods[0]])
-    out = [f"| method | photos | KiB per photo | bytes ÷ {methods[0]} | SSIM mean | SSIM worst |",
+    ref = "pixpipe Q82" if "pixpipe Q82" in by else methods[0]
+    base = sum(b for b, _ in by[ref])
+    out = [f"| method | photos | KiB per photo | bytes ÷ {ref} | SSIM mean | SSIM worst |",
            "|---|---:|---:|---:|---:|---:|"]
     for m in methods:
         bs = [b for b, _ in by[m]]
@@ -363,6 +373,48 @@ def bytes_section(path):
         out.append(f"| {m} | {len(bs)} | {statistics.fmean(bs) / 1024:.1f} | "
                    f"**{sum(bs) / base:.3f}×** | {statistics.fmean(ss):.4f} | {min(ss):.4f} |")
     return "\n".join(out)
+
+
+def load_quality(path):
+    """bench-quality's TSV (bench/quality.c): one dict per file, numbers
+    parsed.  [] when absent."""
+    rows = []
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            if line.strip():
+                cells = dict(zip(head, line.rstrip("\n").split("\t")))
+                rows.append({k: (v if k == "file" else float(v)) for k, v in cells.items()})
+    return rows
+
+
+def quality_section(path):
+    """Q82 against quality: auto on the same lossless renditions, encoded in
+    one process (bench-quality): bytes, SSIM on the whole file, the quality
+    found and its trial encodes, and the encode time of each (medians).
+    (markdown, totals) or ("", None) when there are no rows."""
+    rows = load_quality(path)
+    if not rows:
+        return "", None
+    out = ["| photo | Q82 KiB | SSIM | auto: quality | KiB | SSIM | sample SSIM | encodes "
+           "| bytes auto ÷ Q82 | encode ms Q82 | auto | auto ÷ Q82 |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        name = re.sub(r"-large\.png$", "", os.path.basename(r["file"]))
+        out.append(f"| {name} | {r['q82_bytes'] / 1024:.1f} | {r['q82_ssim']:.4f} "
+                   f"| {r['auto_quality']:.0f} | {r['auto_bytes'] / 1024:.1f} | {r['auto_ssim']:.4f} "
+                   f"| {r['auto_sample_ssim']:.4f} | {r['auto_encodes']:.0f} "
+                   f"| {r['auto_bytes'] / r['q82_bytes']:.3f}× | {r['q82_ms']:.1f} | {r['auto_ms']:.1f} "
+                   f"| {r['auto_ms'] / r['q82_ms']:.2f}× |")
+    totals = {
+        "bytes": sum(r["auto_bytes"] for r in rows) / sum(r["q82_bytes"] for r in rows),
+        "time": statistics.median(r["auto_ms"] / r["q82_ms"] for r in rows),
+        "worst": min(r["auto_ssim"] for r in rows),
+        "n": len(rows),
+    }
+    return "\n".join(out), totals
 
 
 def plot(one_t, two_t, long_rows, png, long_png, total):
@@ -751,6 +803,12 @@ def main():
             w(f"| S3 PUT of the renditions | {puts:,.0f} requests | **${puts * PRICE_S3_PUT:.2f}** once |")
             w(f"| S3 Standard storage of the renditions | {gib:,.1f} GB | "
               f"**${gib * PRICE_S3_GB_MONTH:.2f}** per month |")
+            auto = auto_large_ratio(load_bytes(os.path.join(res, "bytes.tsv")))
+            if auto and "large" in per:
+                gib_auto = (per_image - per["large"] * (1 - auto)) * 1e6 / 2 ** 30
+                w(f"| the same with `quality: auto` (large {auto:.3f}× the bytes, "
+                  f"table below) | {gib_auto:,.1f} GB | **${gib_auto * PRICE_S3_GB_MONTH:.2f}** "
+                  "per month |")
             w("")
             w(f"A million images cost **${compute + puts * PRICE_S3_PUT:.2f}** to process and "
               f"store once, then **${gib * PRICE_S3_GB_MONTH:.2f}** a month to keep "
@@ -760,18 +818,32 @@ def main():
               "matter as much as the milliseconds.\n")
 
     bytes_md = bytes_section(os.path.join(res, "bytes.tsv"))
-    if bytes_md:
+    quality_md, qt = quality_section(os.path.join(res, "quality.tsv"))
+    if bytes_md or quality_md:
         w("## Bytes and similarity\n")
-        w("The large rendition of each 12 MP photo by each method, its bytes, and its luma "
-          "SSIM against the same rendition uncompressed (`similarity-probe REF FILE`, "
-          "bench/bytes.sh).\n")
+    if bytes_md:
+        w("The large rendition of each 12 MP photo made by the default pipeline (without "
+          "describe) at fixed JPEG qualities and with `output: { quality: auto, "
+          "quality_target: 0.97 }`, and by sharp at Q82: its bytes, and its SSIM on luma "
+          "(`similarity-probe REF FILE`, the metric `quality: auto` aims at) against the same "
+          "rendition written losslessly as PNG by the same tool (bench/bytes.sh).\n")
         w(bytes_md)
         w("")
+    if quality_md:
+        w("The same lossless renditions encoded in one process by `bench-quality` "
+          "(bench/quality.c): Q82 against `quality: auto` at 0.97, the SSIM of the whole "
+          "file beside the score of the sample the search judged by, the trial encodes, "
+          f"and the medians of {runs} alternating encode timings of each.\n")
+        w(quality_md)
+        w("")
+        w(f"Over the {qt['n']} photos, `quality: auto` writes **{qt['bytes']:.3f}×** the bytes "
+          f"of Q82 (lowest SSIM {qt['worst']:.4f}), and its encode takes **{qt['time']:.2f}×** "
+          "as long (median): the trial encodes are of a sample, the rendition is encoded once.\n")
 
     w("## Machine and method\n")
     w(f"- CPU: {mach['cpu']}, {mach['nproc']} cores (`nproc`), {mach['mem']} RAM; {mach['os']}, {mach['kernel']}")
     w(f"- {mach['pixpipe']} (commit {mach['commit']}, `-O2`), {mach['vips']}, ImageMagick {mach['magick']}, "
-      f"{mach['hyperfine']}; sharp {mach['sharp']} (its own prebuilt libvips) on Node.js {mach['node']}")
+      f"{mach['hyperfine']}; sharp {mach['sharp']}, its own prebuilt build, on Node.js {mach['node']}")
     source = read_text(os.path.join(res, "inputs-source.txt"), "unknown")
     if source == "generated":
         made = ("generated by `build/mkimage` (gradients and noise that compress like a photo; "
@@ -822,8 +894,9 @@ def main():
       "withoutEnlargement: true, kernel: 'lanczos3'})` to raw pixels in memory once, then the "
       "thumbnail (`fit: 'cover', position: attention`, Q80) and the large (the same mark, "
       "rendered with sharp's text input and composited, Q82) from them; metadata stripped, "
-      "Huffman tables optimised (sharp's defaults). It runs its own prebuilt libvips, a newer "
-      "one than Debian's.\n")
+      "Huffman tables optimised (sharp's defaults). It runs its own prebuilt libvips "
+      f"({mach['sharp'].partition('(')[2].rstrip(')') or 'its own version'}), newer than the "
+      "Debian libvips pixpipe and the floor use: the same work, other code.\n")
     w("Fairness for the peers: every tool makes the same two files per image (a 1600 px box, "
       "never enlarged; a 256×256 crop) at the same JPEG qualities. ImageMagick's `jpeg:size` "
       "hint is the box itself, capped at the image's size: ImageMagick 6.9.11 with Debian's "

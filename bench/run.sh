@@ -2,16 +2,19 @@
 # `make bench`: pixpipe's default pipeline against the floor (bench-floor,
 # the same pixel work as a bare libvips program) and sharp, side by side in
 # one hyperfine run per size and machine shape; vipsthumbnail and
-# ImageMagick beside it at 6 and 12 MP; peak memory from GNU time; then
+# ImageMagick beside it at 6 and 12 MP; peak memory from GNU time; bytes
+# and SSIM of fixed quality against `quality: auto`; then
 # bench/report.py writes docs/performance.md and the plots.
 #
-#   sh bench/run.sh BUILD     BUILD holds pixpipe, mkimage and bench-floor
+#   sh bench/run.sh BUILD     BUILD holds pixpipe, mkimage, bench-floor,
+#                             similarity-probe and bench-quality
 #
 # BENCH_QUICK=1 is a smoke run (6 and 12 MP, two images each, 2 runs) that
 # writes its report to BUILD/bench/performance.md instead of docs/.
 # Everything lands in BUILD/bench: inputs/ (kept between runs), work/
 # (outputs, remade each run) and results/ (hyperfine JSON, RSS figures).
-# About 17 minutes on the 2-core machine of docs/performance.md.
+# About 15 minutes on an idle 2-core machine (docs/performance.md says how
+# long the last run took).
 set -eu
 
 BUILD=$(cd "$1" && pwd)
@@ -32,7 +35,9 @@ else
     SIZES="6 12 24 48 96" PEER_SIZES="6 12" RUNS=7 WARMUP=1 PEER_RUNS=5 LONG_RUN=1000
 fi
 
-[ -x "$FLOOR" ] || { echo "bench: $FLOOR is missing (make $FLOOR)" >&2; exit 1; }
+for tool in "$FLOOR" "$BUILD/similarity-probe" "$BUILD/bench-quality"; do
+    [ -x "$tool" ] || { echo "bench: $tool is missing (make $tool)" >&2; exit 1; }
+done
 [ -d "$SRC/bench/sharp/node_modules/sharp" ] || { echo "bench: sharp is not installed (sh bench/deps.sh)" >&2; exit 1; }
 sh "$SRC/bench/inputs.sh" "$BUILD" "$IN"
 rm -rf "$W" "$R"
@@ -40,7 +45,7 @@ mkdir -p "$W/pp" "$W/pn" "$W/fl" "$W/sh" "$W/vt" "$W/im" "$R"
 printf 'runs=%s\nwarmup=%s\npeer_runs=%s\nquick=%s\nlong_run=%s\nload=%s\nstart=%s\n' \
     "$RUNS" "$WARMUP" "$PEER_RUNS" "$QUICK" "$LONG_RUN" "$(cut -d' ' -f1-3 /proc/loadavg)" \
     "$START" > "$R/settings.txt"
-/usr/bin/node -e 'console.log(require(process.argv[1] + "/package.json").version)' \
+/usr/bin/node -e 'const s = require(process.argv[1]); console.log(`${s.versions.sharp} (libvips ${s.versions.vips})`)' \
     "$SRC/bench/sharp/node_modules/sharp" > "$R/sharp-version.txt"
 
 # The default pipeline without describe: the work the floor and sharp do.
@@ -180,13 +185,17 @@ hyperfine --style basic --warmup 2 --runs "$((RUNS * 3))" --prepare "rm -rf $W/p
     -n "processes, cold" "PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/1mp/img00.jpg" \
     -n "in-process, cold" "PIXPIPE_ISOLATION=off PIXPIPE_ARGS='-j 1' $WORK pixpipe $W/pp $IN/1mp/img00.jpg"
 
-# Bytes against similarity (report.py, bytes_section), once pixpipe has
-# `quality: auto` and the build has similarity-probe: bench/bytes.sh writes
-# results/bytes.tsv (photo, method, bytes, ssim) from the 12 MP set.
-if [ -x "$BUILD/similarity-probe" ] && [ -f "$SRC/bench/bytes.sh" ]; then
-    echo "== bytes and SSIM at 12 MP"
-    sh "$SRC/bench/bytes.sh" "$BUILD" "$IN/12mp" "$W/bytes" "$R/bytes.tsv" ||
-        echo "bench: the bytes table was left out (bench/bytes.sh failed)" >&2
+# Bytes against similarity on the 12 MP set (report.py, bytes_section and
+# quality_section): bench/bytes.sh runs the default pipeline at fixed
+# qualities and with `quality: auto`, and sharp, scoring each large
+# rendition with similarity-probe against the same rendition written
+# losslessly; bench-quality then times Q82 against quality: auto encoding
+# those lossless renditions, in one process.
+echo "== bytes and SSIM at 12 MP"
+if sh "$SRC/bench/bytes.sh" "$BUILD" "$IN/12mp" "$W/bytes" "$R/bytes.tsv"; then
+    "$BUILD/bench-quality" 0.97 "$RUNS" "$W/bytes/ref/out"/*-large.png > "$R/quality.tsv"
+else
+    echo "bench: the bytes table is left out (bench/bytes.sh failed)" >&2
 fi
 
 # Memory over a long run: LONG_RUN hard links to the 1 MP images (the
