@@ -396,7 +396,13 @@ def quality_section(path):
     found and its trial encodes, and the encode time of each (medians).
     (markdown, totals) or ("", None) when there are no rows."""
     rows = load_quality(path)
+    need = {"file", "q82_bytes", "q82_ssim", "auto_quality", "auto_bytes", "auto_ssim",
+            "auto_sample_ssim", "auto_encodes", "q82_ms", "auto_ms"}
     if not rows:
+        return "", None
+    if not need <= set(rows[0]):
+        print(f"report.py: {path} lacks the columns {sorted(need - set(rows[0]))}: "
+              "its table is left out", file=sys.stderr)
         return "", None
     out = ["| photo | Q82 KiB | SSIM | auto: quality | KiB | SSIM | sample SSIM | encodes "
            "| bytes auto ÷ Q82 | encode ms Q82 | auto | auto ÷ Q82 |",
@@ -833,7 +839,8 @@ def main():
         w("The same lossless renditions encoded in one process by `bench-quality` "
           "(bench/quality.c): Q82 against `quality: auto` at 0.97, the SSIM of the whole "
           "file beside the score of the sample the search judged by, the trial encodes, "
-          f"and the medians of {runs} alternating encode timings of each.\n")
+          f"and the median encode milliseconds of {runs} alternating runs of each, as "
+          "bench-quality clocks them (bench/quality.c says which clock).\n")
         w(quality_md)
         w("")
         w(f"Over the {qt['n']} photos, `quality: auto` writes **{qt['bytes']:.3f}×** the bytes "
