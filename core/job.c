@@ -543,6 +543,8 @@ static void encode_all(pix_job *job)
          * has nothing to search: the encoder's default applies */
         bool search = r->enc.quality == PIX_QUALITY_AUTO && !r->enc.lossless &&
                       pix_encode_lossy(format);
+        if (!search && r->enc.quality == PIX_QUALITY_AUTO)
+            r->enc.quality = 0;
         int rc = search ? pix_encode_auto(r->image, format, &r->enc, &r->data, &r->len,
                                           &r->search, &err)
                         : pix_encode_image(r->image, format, &r->enc, &r->data, &r->len, &err);

@@ -1,6 +1,7 @@
 /* quality: auto end to end: the stored file reaches the SSIM it was asked
  * for (measured on the whole file against the same pipeline's unencoded
- * rendition, by build/similarity-probe), the record names the metric, the
+ * rendition, by build/similarity-probe; within 0.002 when a sample of a
+ * large rendition was compared), the record names the metric, the
  * target, the score and the quality chosen, a lower target gives fewer
  * bytes, each lossy format searches, an unreachable target ends at
  * quality_max and says so, and `validate` refuses what cannot work. */
@@ -133,18 +134,27 @@ Test(quality_auto, the_file_reaches_its_target_and_the_record_says_how)
             cr_assert_float_eq(num(qs, "target"), targets[i], 1e-9);
             cr_assert(json_is_true(json_object_get(qs, "reached")), "%s %s", runs[i], rend);
             int q = (int)num(r, "quality");
-            cr_assert(q > 40 && q < 95, "%s %s: quality %d at or outside the bounds", runs[i], rend,
-                      q);
+            cr_assert(q >= 40 && q < 95, "%s %s: quality %d outside the bounds or at the top",
+                      runs[i], rend, q);
             cr_assert(num(qs, "encodes") >= 2 && num(qs, "encodes") <= 8, "%s %s: %g encodes",
                       runs[i], rend, num(qs, "encodes"));
             /* the whole stored file, against the unencoded rendition */
             char *file = tu_strf("out-%s/scene-%s.jpg", runs[i], rend);
             char *ref = tu_strf("out-ref/scene-%s.png", rend);
-            double s = qa_ssim(ref, file);
-            cr_assert_geq(s, targets[i], "%s %s: the file scores %f, under its target %f",
-                          runs[i], rend, s, targets[i]);
-            cr_assert_float_eq(s, num(qs, "score"), 2e-5, "%s %s: file %f, record %f", runs[i],
-                               rend, s, num(qs, "score"));
+            double s = qa_ssim(ref, file), share = num(qs, "sample");
+            if (share >= 1) {
+                /* compared whole: the record's score is the file's */
+                cr_assert_geq(s, targets[i], "%s %s: the file scores %f, under its target %f",
+                              runs[i], rend, s, targets[i]);
+                cr_assert_float_eq(s, num(qs, "score"), 2e-5, "%s %s: file %f, record %f",
+                                   runs[i], rend, s, num(qs, "score"));
+            } else {
+                /* a sample of tiles: the whole file within what sampling misses */
+                cr_assert(share > 0.1 && share < 0.2, "%s %s: sample %f", runs[i], rend, share);
+                cr_assert_geq(num(qs, "score"), targets[i]);
+                cr_assert_float_eq(s, num(qs, "score"), 0.002, "%s %s: file %f, sample %f",
+                                   runs[i], rend, s, num(qs, "score"));
+            }
             free(file), free(ref);
             json_decref(r);
         }
