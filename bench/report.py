@@ -349,30 +349,78 @@ def auto_large_ratio(rows):
     return auto / q82 if auto and q82 else None
 
 
-def bytes_section(path):
-    """Bytes against similarity, per method, from load_bytes(path): the mean
-    bytes per photo, the total against the default pipeline's Q82 (else the
-    first method in the file), and
-    the luma SSIM (mean and worst) against the uncompressed rendition.
-    The empty string when there are no rows."""
+def bytes_section(path, target=None):
+    """Bytes against similarity from load_bytes(path): per photo, each
+    method's KiB and SSIM on luma against the uncompressed rendition; then
+    per method, the total against the default pipeline's Q82 (else the first
+    method in the file) and the SSIM mean and worst.  The empty string when
+    there are no rows."""
     rows = load_bytes(path)
     if not rows:
         return ""
-    methods = []
-    for _, m, _, _ in rows:
+    methods, photos = [], []
+    for p, m, _, _ in rows:
         if m not in methods:
             methods.append(m)
-    by = {m: [(b, s) for _, mm, b, s in rows if mm == m] for m in methods}
+        if p not in photos:
+            photos.append(p)
+    cell = {(p, m): (b, sc) for p, m, b, sc in rows}
+    out = ["| photo | " + " | ".join(f"{m} KiB | SSIM" for m in methods) + " |",
+           "|---|" + "---:|---:|" * len(methods)]
+    for p in photos:
+        cells = []
+        for m in methods:
+            b, sc = cell.get((p, m), (None, None))
+            low = target is not None and sc is not None and sc < target
+            cells.append(f"{b / 1024:.1f} | {sc:.4f}{' ↓' if low else ''}" if b else "- | -")
+        out.append(f"| {p} | " + " | ".join(cells) + " |")
+    by = {m: [(b, sc) for _, mm, b, sc in rows if mm == m] for m in methods}
     ref = "pixpipe Q82" if "pixpipe Q82" in by else methods[0]
     base = sum(b for b, _ in by[ref])
-    out = [f"| method | photos | KiB per photo | bytes ÷ {ref} | SSIM mean | SSIM worst |",
-           "|---|---:|---:|---:|---:|---:|"]
+    out += ["", f"| method | photos | KiB in all | bytes ÷ {ref} | SSIM mean | SSIM worst |",
+            "|---|---:|---:|---:|---:|---:|"]
     for m in methods:
         bs = [b for b, _ in by[m]]
-        ss = [s for _, s in by[m]]
-        out.append(f"| {m} | {len(bs)} | {statistics.fmean(bs) / 1024:.1f} | "
+        ss = [sc for _, sc in by[m]]
+        out.append(f"| {m} | {len(bs)} | {sum(bs) / 1024:.1f} | "
                    f"**{sum(bs) / base:.3f}×** | {statistics.fmean(ss):.4f} | {min(ss):.4f} |")
     return "\n".join(out)
+
+
+def bytes_targets(rows, qt, target):
+    """The quality: auto targets of issue 16 from load_bytes() rows and
+    quality_section's totals: [(name, measured, ok)]."""
+    out = []
+    per = {}
+    for p, m, b, sc in rows:
+        per.setdefault(p, {})[m] = (b, sc)
+    pairs = [(d["pixpipe Q82"][0], d["pixpipe quality: auto"][0]) for d in per.values()
+             if "pixpipe Q82" in d and "pixpipe quality: auto" in d]
+    if not pairs:
+        return out
+    saved = [1 - a / q for q, a in pairs]
+    total = 1 - sum(a for _, a in pairs) / sum(q for q, _ in pairs)
+    med = statistics.median(saved)
+    worst = min(d["pixpipe quality: auto"][1] for d in per.values() if "pixpipe quality: auto" in d)
+    t = f" at the target {target}" if target else ""
+    out.append((f"`quality: auto`{t}: ≥ 15% fewer bytes than Q82 on the median photo",
+                f"{med * 100:.1f}% (per photo: " + ", ".join(f"{x * 100:.0f}%" for x in sorted(saved)) + ")",
+                med >= 0.15))
+    out.append(("`quality: auto`: ≥ 10% fewer bytes than Q82 on the set's total",
+                f"{total * 100:.1f}% ({len(pairs)} photos; worst SSIM {worst:.4f})", total >= 0.10))
+    if qt:
+        out.append(("`quality: auto`: encode time ≤ 2.5× the fixed-quality encode",
+                    f"{qt['time']:.2f}× (median over the photos, CPU time, bench-quality)",
+                    qt["time"] <= 2.5))
+    moz = [m for m in {m for _, m, _, _ in rows} if m.endswith("(target)")]
+    if moz:
+        m = moz[0]
+        a = sum(d["pixpipe quality: auto"][0] for d in per.values() if m in d)
+        z = sum(d[m][0] for d in per.values() if m in d)
+        out.append((f"`quality: auto`: fewer bytes than sharp+mozjpeg at the same minimum SSIM "
+                    f"({m.replace(' (target)', '')}, the lowest whose worst photo reaches it)",
+                    f"{a / z:.3f}× its bytes ({a / 1024:.0f} against {z / 1024:.0f} KiB)", a < z))
+    return out
 
 
 def load_quality(path):
@@ -606,6 +654,13 @@ def main():
     rel_long = os.path.relpath(long_png, os.path.dirname(os.path.abspath(out_md)))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     targets = build_targets(one_t, two_t, big_mp, big_rss, slope, total)
+    bt = {}
+    bt_path = os.path.join(res, "bytes-target.txt")
+    if os.path.exists(bt_path):
+        bt = read_kv(bt_path)
+    q_target = bt.get("target")
+    _, q_totals = quality_section(os.path.join(res, "quality.tsv"))
+    targets += bytes_targets(load_bytes(os.path.join(res, "bytes.tsv")), q_totals, q_target)
     earlier = earlier_targets(peer_t, jobs, jmp)
 
     runs, warm, peer_runs = settings.get("runs"), settings.get("warmup"), settings.get("peer_runs")
@@ -823,21 +878,28 @@ def main():
               "storage has cost more than the processing, so the bytes of each rendition "
               "matter as much as the milliseconds.\n")
 
-    bytes_md = bytes_section(os.path.join(res, "bytes.tsv"))
+    bytes_md = bytes_section(os.path.join(res, "bytes.tsv"),
+                             float(q_target) if q_target else None)
     quality_md, qt = quality_section(os.path.join(res, "quality.tsv"))
     if bytes_md or quality_md:
         w("## Bytes and similarity\n")
     if bytes_md:
-        w("The large rendition of each 12 MP photo made by the default pipeline (without "
-          "describe) at fixed JPEG qualities and with `output: { quality: auto, "
-          "quality_target: 0.97 }`, and by sharp at Q82: its bytes, and its SSIM on luma "
+        w("The large rendition of each photo of the set made by the default pipeline (without "
+          "describe) at Q82 and with `output: { quality: auto, quality_target: T }`, and by "
+          "sharp at Q82, with its mozjpeg settings at Q82, and with mozjpeg at the lowest "
+          "quality whose worst photo reaches T: its bytes, and its SSIM on luma "
           "(`similarity-probe REF FILE`, the metric `quality: auto` aims at) against the same "
-          "rendition written losslessly as PNG by the same tool (bench/bytes.sh).\n")
+          "rendition written losslessly as PNG by the same tool (bench/bytes.sh). "
+          f"T = **{q_target}**, the SSIM that Q82 gives the hardest photo of the set, so that "
+          "every photo comes out at least as good as the worst one does at Q82 (↓: under T). "
+          f"Photos: {bt.get('photos', '?')} (`../shared/corpus/images`; the HEIC one read "
+          "through a lossless PNG, which every tool can open); sharp+mozjpeg reaches T at "
+          f"Q{bt.get('mozjpeg_quality', '?')}.\n")
         w(bytes_md)
         w("")
     if quality_md:
         w("The same lossless renditions encoded in one process by `bench-quality` "
-          "(bench/quality.c): Q82 against `quality: auto` at 0.97, the SSIM of the whole "
+          f"(bench/quality.c): Q82 against `quality: auto` at T = {q_target}, the SSIM of the whole "
           "file beside the score of the sample the search judged by, the trial encodes, "
           f"and the median encode milliseconds of {runs} alternating runs of each, as "
           "bench-quality clocks them (bench/quality.c says which clock).\n")

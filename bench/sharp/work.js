@@ -25,6 +25,9 @@
 //                           (default: sharp's own, 1 on glibc Linux)
 //   BENCH_SHARP_LARGE=png   the large rendition as a lossless PNG instead
 //                           (NAME-large.png), bench/bytes.sh's reference
+//   BENCH_SHARP_QUALITY     the large rendition's JPEG quality (default 82)
+//   BENCH_SHARP_MOZJPEG=1   the large rendition through sharp's mozjpeg
+//                           settings (trellis quantisation, its tables)
 //   WATERMARK_TEXT          as in the default pipeline
 // Nothing here reaches the network: sharp and its libvips are the
 // prebuilt binaries npm installed under node_modules.
@@ -38,6 +41,8 @@ const THUMB_BOX = 256;
 const OPACITY = 0.5;
 const SHADOW_ALPHA = 128 / 255;
 const TEXT = `\u00a9 ${process.env.WATERMARK_TEXT || 'pixpipe'}`;
+const LARGE_QUALITY = Number(process.env.BENCH_SHARP_QUALITY || 82);
+const MOZJPEG = process.env.BENCH_SHARP_MOZJPEG === '1';
 
 // The mark for an image w x h: {input, raw, left, top} layers for composite().
 // pixpipe's watermark: size round(3% w), margin round(2% w), halo
@@ -91,7 +96,8 @@ async function one(outdir, file) {
   const marked = sharp(data, raw).composite(await markLayers(info.width, info.height));
   const large = process.env.BENCH_SHARP_LARGE === 'png'
     ? marked.png().toFile(path.join(outdir, `${name}-large.png`))
-    : marked.jpeg({ quality: 82 }).toFile(path.join(outdir, `${name}-large.jpg`));
+    : marked.jpeg({ quality: LARGE_QUALITY, mozjpeg: MOZJPEG })
+      .toFile(path.join(outdir, `${name}-large.jpg`));
   await Promise.all([thumb, large]);
 }
 
