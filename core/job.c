@@ -197,6 +197,7 @@ VipsImage *pix_job_image_shared(pix_job *job)
         return NULL;
     }
     g_object_unref(job->image);
+    pix_decode_read_through(job); /* the decode's buffers are free now */
     job->image = mem;
     job->image_in_memory = true;
     job->materialised++;
