@@ -44,4 +44,15 @@ if grep -q '^==[0-9]*==' run.log; then
     exit 1
 fi
 VIPS_NOVECTOR=1 $vg "$build/pixpipe" validate > validate.log 2>&1 || { cat validate.log; exit 1; }
-echo "memcheck: no memory errors or definite leaks (run -j 2 with bad inputs: the supervisor and its workers; validate)"
+# quality: auto, the encoder's search (trials, SSIM passes), on the large
+# rendition (a sample of tiles) and on a WebP thumbnail (compared whole).
+sed -e 's/^output: .*/output: { rendition: large, format: jpeg, quality: auto, quality_target: 0.96 }/' \
+    -e 's/^\(  - thumbnail: *{.*\)quality: 80 }/\1format: webp, quality: auto }/' pipe.yaml > auto.yaml
+grep -q 'format: webp, quality: auto' auto.yaml
+VIPS_NOVECTOR=1 $vg "$build/pixpipe" run -p auto.yaml a.jpg > auto.log 2>&1 || { cat auto.log; exit 1; }
+if grep -q '^==[0-9]*==' auto.log || ! grep -q "1 processed, 0 failed" auto.log; then
+    cat auto.log
+    echo "memcheck: quality: auto under valgrind (above)" >&2
+    exit 1
+fi
+echo "memcheck: no memory errors or definite leaks (run -j 2 with bad inputs: the supervisor and its workers; validate; quality: auto)"
