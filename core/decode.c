@@ -18,6 +18,7 @@
 
 #include "encode.h"
 #include "log.h"
+#include "setup.h"
 
 double pix_decode_scale(const pix_pipeline *p, int width, int height)
 {
@@ -144,6 +145,7 @@ int pix_job_decode(pix_job *job)
     int rc = -1;
 
     double t0 = pix_now_ms();
+    pix_heap_for_job((double)job->src.width * job->src.height);
     int orientation = pix_image_orientation(job->header);
     bool swap = orientation >= 5; /* a quarter turn swaps the sides */
     int w = swap ? job->src.height : job->src.width;
@@ -210,6 +212,6 @@ out:
  * release cost 6-10 % of the CPU for 0-5 MiB. */
 void pix_decode_read_through(const pix_job *job)
 {
-    if ((double)job->src.width * job->src.height >= PIX_DECODE_RELEASE_PIXELS)
+    if ((double)job->src.width * job->src.height >= PIX_HEAP_LARGE_PIXELS)
         malloc_trim(0);
 }

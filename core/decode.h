@@ -19,13 +19,9 @@ bool pix_decode_keeps_animation(const pix_job *job);
  * job->header).  Returns 0, or -1 after failing the job with the reason. */
 int pix_job_decode(pix_job *job);
 
-/* Sources of at least this many pixels give their decode's buffers back to
- * the kernel once the decode has been read through (see below). */
-#define PIX_DECODE_RELEASE_PIXELS 64e6
-
 /* Called once the job's decode has been read through and freed (the working
- * image was copied to memory): for a source of PIX_DECODE_RELEASE_PIXELS or
- * more, hands the heap's free pages back to the kernel (malloc_trim). */
+ * image was copied to memory): for a source of PIX_HEAP_LARGE_PIXELS or
+ * more (setup.h), hands the heap's free pages back to the kernel. */
 void pix_decode_read_through(const pix_job *job);
 
 #endif

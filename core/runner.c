@@ -18,6 +18,7 @@
 #include "job.h"
 #include "keyset.h"
 #include "log.h"
+#include "setup.h"
 
 typedef struct run_ctx {
     const pix_pipeline *p;
@@ -180,8 +181,10 @@ static void run_one(run_ctx *c, const pix_input *it, size_t index)
     job->claim = claim_key;
     job->claim_ctx = c->claimed;
     pix_job_run(job, c->opts->dry_run);
+    double pixels = (double)job->src.width * job->src.height;
     finish(c, index, job, pix_now_ms() - t0);
     pix_job_free(job);
+    pix_heap_after_job(pixels);
 }
 
 static void *worker(void *arg)

@@ -30,9 +30,50 @@ static void limit_heap_arenas(void)
         mallopt(M_ARENA_MAX, 2);
 }
 
+/* Whether the user chose glibc's thresholds (MALLOC_MMAP_THRESHOLD_,
+ * MALLOC_TRIM_THRESHOLD_): then pixpipe leaves them alone. */
+static bool heap_thresholds_set(void)
+{
+    return getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_");
+}
+
+/* Every job allocates the same few large buffers: the source's bytes, the
+ * working image held in memory, the JPEG encoder's coefficients (14 MB at
+ * 6 MP).  With glibc's own thresholds, which move as chunks are freed,
+ * those landed in fresh mmap()s, or on a heap top that free() handed back,
+ * in most runs but not all, and each job then faulted them in again: 2-4
+ * thousand page faults per 6 MP image, a fifth of its CPU time on one
+ * vCPU.  Fixed thresholds keep them in the heap for the next job: chunks
+ * up to 32 MiB come from it, and its top is given back only above 32 MiB
+ * (all of it when the worker is idle, core/worker.c).  The price is a few
+ * MiB of peak at 12 MP (free holes are reused rather than unmapped); a
+ * large source (pix_heap_for_job) keeps a low threshold instead, so that
+ * its large buffers go back as they are freed. */
+static void keep_heap_for_next_job(void)
+{
+    if (heap_thresholds_set())
+        return;
+    mallopt(M_TRIM_THRESHOLD, PIX_HEAP_TRIM);
+    mallopt(M_MMAP_THRESHOLD, PIX_HEAP_MMAP_SMALL);
+}
+
+void pix_heap_for_job(double pixels)
+{
+    if (!heap_thresholds_set())
+        mallopt(M_MMAP_THRESHOLD, pixels >= PIX_HEAP_LARGE_PIXELS ? PIX_HEAP_MMAP_LARGE
+                                                                 : PIX_HEAP_MMAP_SMALL);
+}
+
+void pix_heap_after_job(double pixels)
+{
+    if (pixels >= PIX_HEAP_LARGE_PIXELS)
+        malloc_trim(0);
+}
+
 int pix_vips_start(const char *argv0, pix_err *err)
 {
     limit_heap_arenas();
+    keep_heap_for_next_job();
     if (VIPS_INIT(argv0)) {
         char why[1024];
         return pix_err_set(err, "cannot start libvips: %s", pix_vips_error(why, sizeof why));

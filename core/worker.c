@@ -19,6 +19,7 @@
 #include "outcome.h"
 #include "pipeline_check.h"
 #include "runner.h"
+#include "setup.h"
 #include "wire.h"
 
 /* How long a worker waits for its next job before it hands its free heap
@@ -81,6 +82,7 @@ static int run_job(worker *w, const pix_pipeline *p, bool dry_run, const json_t 
         }
     }
     int rc = say(w, json_pack("{s:s, s:o}", "t", "done", "outcome", pix_outcome_to_json(&out)));
+    pix_heap_after_job((double)out.width * out.height);
     pix_outcome_clear(&out);
     return rc;
 }
