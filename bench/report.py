@@ -958,7 +958,10 @@ def main():
       "and pixels (table above); they are 190 bytes smaller, the EXIF block libvips writes "
       "into pixpipe's large rendition (the output keeps the metadata exif-strip leaves). The "
       "libvips operation cache is off in both, or the floor would render the mark's text once "
-      "per run instead of once per image.\n")
+      "per run instead of once per image. The floor runs with the heap settings pixpipe gives "
+      "itself (two arenas, 32 MiB mmap and trim thresholds, as `MALLOC_ARENA_MAX`, "
+      "`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`): with glibc's moving thresholds it "
+      "pays 4-8% of its wall time in page faults, which would flatter pixpipe.\n")
     w("**sharp** makes the same two files: `.rotate()`, `resize(1600, 1600, {fit: 'inside', "
       "withoutEnlargement: true, kernel: 'lanczos3'})` to raw pixels in memory once, then the "
       "thumbnail (`fit: 'cover', position: attention`, Q80) and the large (the same mark, "
