@@ -239,6 +239,15 @@ int pix_encode_auto(VipsImage *img, const char *format, const pix_encode *enc, v
         vips_fail(err, "hold the rendition in memory");
         goto out;
     }
+    /* smaller than one 8x8 window of the metric (a favicon, a hostile
+     * 1x1): nothing to compare, so the safe end of the bounds, said so */
+    if (vips_image_get_width(held) < 8 || vips_image_get_page_height(held) < 8) {
+        pix_encode top = *enc;
+        top.quality = found->quality = qmax;
+        found->encodes = 1;
+        rc = pix_encode_image(held, format, &top, buf, len, err);
+        goto out;
+    }
     int tile = 0;
     if (make_sample(held, &sample, &found->sample, &tile, err) < 0 ||
         !(ref = pix_ssim_ref_new_tiled(sample, tile, err)))

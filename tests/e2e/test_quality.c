@@ -236,3 +236,23 @@ Test(quality_auto, validate_refuses_what_cannot_work)
     e = qa_validate("format: jpeg, quality: auto, quality_target: 0.96", 0);
     free(e);
 }
+
+/* An image smaller than one 8x8 window of the metric: written at
+ * quality_max, the record saying the target was not reached. */
+Test(quality_auto, a_tiny_image_is_written_at_quality_max)
+{
+    VipsImage *im = NULL;
+    char *tiny = tu_strf("%s/scene.jpg", qa_dir);
+    cr_assert_eq(vips_black(&im, 5, 4, "bands", 3, NULL), 0);
+    cr_assert_eq(vips_image_write_to_file(im, tiny, NULL), 0);
+    g_object_unref(im);
+    free(tiny);
+    qa_run("tiny", "format: jpeg, quality: auto", "format: webp, quality: auto");
+    json_t *r = qa_rendition("tiny", "large");
+    json_t *qs = json_object_get(r, "quality_search");
+    cr_assert_eq(num(r, "quality"), 95);
+    cr_assert(json_is_false(json_object_get(qs, "reached")));
+    cr_assert_null(json_object_get(qs, "score"));
+    cr_assert_eq(num(r, "width"), 5);
+    json_decref(r);
+}
